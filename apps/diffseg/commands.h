@@ -1,0 +1,27 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself here. A command's callback does argument checks and
+// calls into the library; its return value becomes the exit code.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace diffseg::cli {
+
+// Options every subcommand shares (registered on the top-level app).
+struct GlobalOptions {
+  int threads = 0;  // 0 = all cores
+  bool verbose = false;
+  bool quiet = false;
+};
+
+// Registers `name` on app; `run` is set to the chosen command's action.
+using Action = std::function<int()>;
+void add_info_command(CLI::App& app, Action& run);
+void add_synth_command(CLI::App& app, const GlobalOptions& global, Action& run);
+void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run);
+
+// Parses "64,64" / "48x48x24" into numbers; UsageError naming the option on bad text.
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option);
+std::vector<double> parse_double_list(const std::string& text, const std::string& option);
+
+}  // namespace diffseg::cli

@@ -1,0 +1,52 @@
+// diffseg: diffusion-model segmentation of medical images. Git-style subcommands; see `diffseg --help`.
+#include <cstdio>
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "diffseg/core/error.h"
+#include "diffseg/core/log.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+  using namespace diffseg;
+  CLI::App app{"diffseg " DIFFSEG_VERSION " — medical image segmentation with diffusion models (recycling training)",
+               "diffseg"};
+  app.set_version_flag("--version", "diffseg " DIFFSEG_VERSION);
+  app.require_subcommand(1);
+  cli::GlobalOptions global;
+  app.add_option("--threads", global.threads, "CPU threads for LibTorch and loaders (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-v,--verbose", global.verbose, "more log output");
+  app.add_flag("-q,--quiet", global.quiet, "only warnings and errors");
+
+  cli::Action run;
+  cli::add_info_command(app, run);
+  cli::add_synth_command(app, global, run);
+  cli::add_demo_command(app, global, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(ExitCode::usage);
+  }
+
+  init_logging(global.quiet ? Verbosity::quiet : global.verbose ? Verbosity::verbose : Verbosity::normal);
+  try {
+    return run ? run() : 0;
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return static_cast<int>(ExitCode::internal);
+  }
+}

@@ -1,0 +1,18 @@
+#pragma once
+// Outputs are written to a temporary sibling and renamed into place, so a kill at any moment leaves either the
+// old file or the complete new one, never a truncated one.
+#include <filesystem>
+#include <functional>
+
+namespace diffseg {
+
+// Calls write(tmp) with a temporary path in the same folder that keeps `target`'s extension (so writers that
+// choose compression by extension behave the same), then renames tmp onto target. On failure the temporary
+// file is removed and the error is rethrown (as OutputError when it is a filesystem failure).
+void write_atomically(const std::filesystem::path& target,
+                      const std::function<void(const std::filesystem::path& tmp)>& write);
+
+// Creates the folder (and parents) or throws OutputError naming it.
+void ensure_directory(const std::filesystem::path& dir);
+
+}  // namespace diffseg

@@ -1,0 +1,37 @@
+#include "diffseg/core/runtime.h"
+
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include "diffseg/core/error.h"
+
+namespace diffseg {
+
+int set_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(n);
+  return n;
+}
+
+c10::Device parse_device(const std::string& text) {
+  c10::Device device(c10::kCPU);
+  try {
+    device = c10::Device(text);
+  } catch (const std::exception&) {
+    throw UsageError("unknown device '" + text + "' (use cpu, cuda or cuda:N)");
+  }
+  if (device.is_cuda()) {
+    if (!torch::cuda::is_available())
+      throw UsageError("device '" + text + "' requested but this LibTorch build has no usable CUDA device");
+    const auto count = static_cast<int>(torch::cuda::device_count());
+    if (device.has_index() && device.index() >= count)
+      throw UsageError("device '" + text + "' does not exist (" + std::to_string(count) + " CUDA devices)");
+  } else if (!device.is_cpu()) {
+    throw UsageError("device '" + text + "' is not supported (use cpu, cuda or cuda:N)");
+  }
+  return device;
+}
+
+}  // namespace diffseg

@@ -1,0 +1,16 @@
+#pragma once
+// Process-wide compute settings: the thread count (LibTorch defaults to 1 on Debian) and the device, chosen at
+// run time from the command line. Only light c10 headers here, not <torch/torch.h>.
+#include <string>
+
+#include <c10/core/Device.h>
+
+namespace diffseg {
+
+// Sets intra-op threads for LibTorch (and OpenMP/BLAS under it). n <= 0 means all cores. Returns the count set.
+int set_threads(int n);
+
+// Parses "cpu", "cuda", "cuda:1" and checks the device is usable here; UsageError otherwise.
+c10::Device parse_device(const std::string& text);
+
+}  // namespace diffseg

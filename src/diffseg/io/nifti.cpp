@@ -1,0 +1,252 @@
+#include "diffseg/io/nifti.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include <nifti2_io.h>
+#include <zlib.h>
+
+#include "diffseg/core/atomic_file.h"
+#include "diffseg/core/error.h"
+#include "diffseg/io/file_checks.h"
+
+namespace diffseg::io {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct NiftiDeleter {
+  void operator()(nifti_image* nim) const { nifti_image_free(nim); }
+};
+using NiftiPtr = std::unique_ptr<nifti_image, NiftiDeleter>;
+
+uint32_t byteswap32(uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+// Checks the first bytes ourselves (through zlib, which reads plain files too) so that a wrong file gets a precise
+// message instead of nifticlib's generic refusal.
+void check_header_bytes(const fs::path& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw InputError(path, "cannot open for reading");
+  unsigned char buf[540];
+  const int n = gzread(gz, buf, sizeof buf);
+  gzclose(gz);
+  if (n < 0) throw InputError(path, "not a valid gzip stream (corrupt .gz file)");
+  if (n < 348) throw InputError(path, "too short for a NIfTI header (" + std::to_string(n) + " bytes, need 348)");
+  uint32_t sizeof_hdr;
+  std::memcpy(&sizeof_hdr, buf, 4);
+  const uint32_t swapped = byteswap32(sizeof_hdr);
+  const bool v1 = sizeof_hdr == 348 || swapped == 348;
+  const bool v2 = sizeof_hdr == 540 || swapped == 540;
+  if (!v1 && !v2)
+    throw InputError(path, "not a NIfTI file: header size field is " + std::to_string(sizeof_hdr) +
+                               ", expected 348 (NIfTI-1) or 540 (NIfTI-2)");
+  if (v1) {
+    const char* magic = reinterpret_cast<const char*>(buf + 344);
+    if (std::memcmp(magic, "n+1\0", 4) != 0 && std::memcmp(magic, "ni1\0", 4) != 0)
+      throw InputError(path, "bad NIfTI-1 magic (expected \"n+1\" or \"ni1\"); ANALYZE 7.5 files are not supported");
+  } else {
+    if (n < 540) throw InputError(path, "too short for a NIfTI-2 header (" + std::to_string(n) + " bytes, need 540)");
+    if (std::memcmp(buf + 4, "n+2\0", 4) != 0 && std::memcmp(buf + 4, "ni2\0", 4) != 0)
+      throw InputError(path, "bad NIfTI-2 magic (expected \"n+2\" or \"ni2\")");
+  }
+}
+
+DType dtype_from_nifti(const fs::path& path, int datatype) {
+  switch (datatype) {
+    case DT_UINT8: return DType::uint8;
+    case DT_INT16: return DType::int16;
+    case DT_UINT16: return DType::uint16;
+    case DT_INT32: return DType::int32;
+    case DT_FLOAT32: return DType::float32;
+    case DT_FLOAT64: return DType::float64;
+    default: break;
+  }
+  const char* name = nifti_datatype_string(datatype);
+  throw InputError(path, "unsupported NIfTI data type " + std::string(name ? name : "?") + " (code " +
+                             std::to_string(datatype) +
+                             "); supported: uint8, int16, uint16, int32, float32, float64");
+}
+
+int nifti_from_dtype(DType dtype) {
+  switch (dtype) {
+    case DType::uint8: return DT_UINT8;
+    case DType::int16: return DT_INT16;
+    case DType::uint16: return DT_UINT16;
+    case DType::int32: return DT_INT32;
+    case DType::float32: return DT_FLOAT32;
+    case DType::float64: return DT_FLOAT64;
+  }
+  return DT_FLOAT32;
+}
+
+Affine best_affine(const nifti_image& nim) {
+  Affine a{};
+  if (nim.sform_code > 0 || nim.qform_code > 0) {
+    const nifti_dmat44& m = nim.sform_code > 0 ? nim.sto_xyz : nim.qto_xyz;
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) a[r][c] = m.m[r][c];
+  } else {
+    // No orientation information: voxel spacing along the axes, origin 0.
+    a[0][0] = nim.dx > 0 ? nim.dx : 1.0;
+    a[1][1] = nim.dy > 0 ? nim.dy : 1.0;
+    a[2][2] = nim.dz > 0 ? nim.dz : 1.0;
+    a[3][3] = 1.0;
+  }
+  return a;
+}
+
+Image to_image(const fs::path& path, const nifti_image& nim) {
+  const DType dtype = dtype_from_nifti(path, nim.datatype);
+  Size size{nim.nx, nim.ny, nim.dim[0] >= 3 ? nim.nz : 1, nim.dim[0] >= 4 ? nim.nt : 1};
+  const int spatial = nim.dim[0] == 2 ? 2 : 3;
+  Image image(size, spatial, dtype, Geometry::from_affine(best_affine(nim)));
+  std::memcpy(image.raw(), nim.data, image.nbytes());
+
+  const bool scaled = nim.scl_slope != 0.0 && (nim.scl_slope != 1.0 || nim.scl_inter != 0.0);
+  if (!scaled) return image;
+  Image out = image.cast(dtype == DType::float64 ? DType::float64 : DType::float32);
+  visit_dtype(out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      T* p = out.data<T>();
+      for (int64_t i = 0; i < size.elements(); ++i)
+        p[i] = static_cast<T>(p[i] * nim.scl_slope + nim.scl_inter);
+    }
+  });
+  return out;
+}
+
+
+// Voxel data is read here rather than by nifticlib, which silently replaces NaN/Inf floats with 0 — that would
+// hide exactly the corrupt inputs we must report.
+void read_voxels(const fs::path& path, nifti_image& nim, int64_t data_bytes) {
+  gzFile gz = gzopen(nim.iname, "rb");
+  if (!gz) throw InputError(path, "cannot open the voxel data file " + std::string(nim.iname));
+  gzbuffer(gz, 1 << 17);
+  nim.data = std::calloc(static_cast<size_t>(data_bytes), 1);  // freed by nifti_image_free
+  if (!nim.data) {
+    gzclose(gz);
+    throw Error(path.string() + ": out of memory for " + std::to_string(data_bytes) + " bytes of voxels");
+  }
+  bool ok = gzseek(gz, static_cast<z_off_t>(nim.iname_offset), SEEK_SET) == static_cast<z_off_t>(nim.iname_offset);
+  auto* dst = static_cast<char*>(nim.data);
+  int64_t remaining = ok ? data_bytes : 0;
+  while (ok && remaining > 0) {
+    const unsigned chunk = static_cast<unsigned>(std::min<int64_t>(remaining, 1 << 30));
+    const int n = gzread(gz, dst, chunk);
+    if (n <= 0) ok = false;
+    dst += n > 0 ? n : 0;
+    remaining -= n > 0 ? n : 0;
+  }
+  gzclose(gz);
+  if (!ok || remaining != 0)
+    throw InputError(path, "voxel data truncated or corrupt (expected " + std::to_string(data_bytes) +
+                               " bytes after the header, got " + std::to_string(data_bytes - remaining) + ")");
+  if (nim.byteorder != nifti_short_order() && nim.swapsize > 1)
+    nifti_swap_Nbytes(nim.nvox, nim.swapsize, nim.data);
+}
+
+// Writes header + empty extension flag + voxels with zlib ("T" = uncompressed for .nii), checking every call so a
+// full disk is an error instead of a silently short file.
+void write_file(const fs::path& target, const fs::path& tmp, const void* header, size_t header_size,
+                int64_t vox_offset, const Image& image) {
+  const bool gz = tmp.extension() == ".gz";
+  gzFile f = gzopen(tmp.c_str(), gz ? "wb6" : "wbT");
+  if (!f) throw OutputError(target, "cannot open for writing");
+  bool ok = gzwrite(f, header, static_cast<unsigned>(header_size)) == static_cast<int>(header_size);
+  std::vector<char> pad(static_cast<size_t>(vox_offset) - header_size, 0);  // extension flag bytes = 0: none
+  ok = ok && gzwrite(f, pad.data(), static_cast<unsigned>(pad.size())) == static_cast<int>(pad.size());
+  const char* src = static_cast<const char*>(image.raw());
+  size_t remaining = image.nbytes();
+  while (ok && remaining > 0) {
+    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(remaining, 1u << 30));
+    ok = gzwrite(f, src, chunk) == static_cast<int>(chunk);
+    src += chunk;
+    remaining -= chunk;
+  }
+  const int closed = gzclose(f);
+  if (!ok || closed != Z_OK) throw OutputError(target, "write failed (disk full or not writable?)");
+}
+
+}  // namespace
+
+Image read_nifti(const fs::path& path) {
+  check_readable_file(path);
+  check_header_bytes(path);
+  nifti_set_debug_level(0);
+
+  NiftiPtr nim(nifti_image_read(path.c_str(), 0));
+  if (!nim) throw InputError(path, "NIfTI header rejected (inconsistent dimensions or fields)");
+  if (nim->dim[0] < 2 || nim->dim[0] > 7)
+    throw InputError(path, "unsupported number of dimensions " + std::to_string(nim->dim[0]) + " (need 2, 3 or 4)");
+  for (int d = 1; d <= nim->dim[0]; ++d)
+    if (nim->dim[d] < 1) throw InputError(path, "dimension " + std::to_string(d) + " has size " +
+                                                    std::to_string(nim->dim[d]));
+  for (int d = 5; d <= nim->dim[0]; ++d)
+    if (nim->dim[d] > 1)
+      throw InputError(path, "5D+ images are not supported (dim[" + std::to_string(d) + "] = " +
+                                 std::to_string(nim->dim[d]) + ")");
+  dtype_from_nifti(path, nim->datatype);  // refuse unsupported types before reading the data
+
+  const int64_t data_bytes = nim->nvox * nim->nbyper;
+  if (!nifti_is_gzfile(nim->iname)) {
+    std::error_code ec;
+    const auto file_size = static_cast<int64_t>(fs::file_size(nim->iname, ec));
+    if (!ec && file_size < nim->iname_offset + data_bytes)
+      throw InputError(path, "truncated: the header promises " + std::to_string(data_bytes) +
+                                 " bytes of voxel data from offset " + std::to_string(nim->iname_offset) +
+                                 " but the file has " + std::to_string(file_size) + " bytes");
+  }
+  read_voxels(path, *nim, data_bytes);
+  return to_image(path, *nim);
+}
+
+void write_nifti(const fs::path& path, const Image& image, const NiftiWriteOptions& options) {
+  if (options.version != 1 && options.version != 2) throw UsageError("NIfTI version must be 1 or 2");
+  const Size& s = image.size();
+  const int64_t ndim = s.channels > 1 ? 4 : image.spatial_dims();
+  const int64_t dims[8] = {ndim, s.x, s.y, s.z, s.channels, 1, 1, 1};
+
+  nifti_set_debug_level(0);
+  NiftiPtr nim(nifti_make_new_nim(dims, nifti_from_dtype(image.dtype()), 0));
+  if (!nim) throw OutputError(path, "cannot create a NIfTI header for this image");
+  nim->nifti_type = options.version == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
+  const Affine a = image.geometry().affine();
+  nifti_dmat44 m{};
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) m.m[r][c] = a[r][c];
+  nim->sto_xyz = m;
+  nim->sform_code = NIFTI_XFORM_SCANNER_ANAT;
+  nifti_dmat44_to_quatern(m, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x, &nim->qoffset_y,
+                          &nim->qoffset_z, nullptr, nullptr, nullptr, &nim->qfac);
+  nim->qform_code = NIFTI_XFORM_SCANNER_ANAT;
+  const auto& sp = image.geometry().spacing;
+  nim->dx = nim->pixdim[1] = sp[0];
+  nim->dy = nim->pixdim[2] = sp[1];
+  nim->dz = nim->pixdim[3] = sp[2];
+  nim->xyz_units = NIFTI_UNITS_MM;
+  nim->scl_slope = 1.0;
+  // Single-file layout: header, 4 extension-flag bytes, voxels (offset 352 for NIfTI-1, 544 for NIfTI-2).
+  nim->iname_offset = options.version == 2 ? 544 : 352;
+
+  write_atomically(path, [&](const fs::path& tmp) {
+    if (options.version == 2) {
+      nifti_2_header h{};
+      if (nifti_convert_nim2n2hdr(nim.get(), &h) != 0) throw OutputError(path, "cannot build a NIfTI-2 header");
+      write_file(path, tmp, &h, sizeof h, nim->iname_offset, image);
+    } else {
+      nifti_1_header h{};
+      if (nifti_convert_nim2n1hdr(nim.get(), &h) != 0) throw OutputError(path, "cannot build a NIfTI-1 header");
+      write_file(path, tmp, &h, sizeof h, nim->iname_offset, image);
+    }
+  });
+}
+
+}  // namespace diffseg::io

@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""The diffseg command as a user runs it: exit codes, error messages, `info` against nibabel, `synth` determinism.
+
+Usage: test_cli.py PATH/TO/diffseg   (run by ctest; prints 'N passed, N failed')
+"""
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import nibabel as nib
+import numpy as np
+
+BIN = sys.argv[1]
+results = []
+
+
+def run(*args):
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=240)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(name, condition, detail=""):
+    results.append(condition)
+    print(("ok     " if condition else "FAILED ") + name + ("" if condition else f"  -- {detail}"))
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    rc, out, err = run("--version")
+    check("--version exits 0 and prints the version", rc == 0 and "diffseg" in out, out + err)
+
+    rc, out, err = run()
+    check("no subcommand is a usage error (2)", rc == 2, f"rc={rc}")
+    rc, out, err = run("frobnicate")
+    check("unknown subcommand is a usage error (2)", rc == 2, f"rc={rc}")
+    rc, out, err = run("info")
+    check("info without a file is a usage error (2)", rc == 2, f"rc={rc}")
+
+    missing = os.path.join(tmp, "missing.nii.gz")
+    rc, out, err = run("info", missing)
+    check("missing file: exit 3 and the message names it", rc == 3 and missing in err and "not found" in err,
+          f"rc={rc} err={err}")
+
+    broken = os.path.join(tmp, "broken.nii.gz")
+    with open(broken, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00garbage")
+    rc, out, err = run("info", broken)
+    check("corrupt gzip: exit 3, message names file", rc == 3 and broken in err, f"rc={rc} err={err}")
+
+    # info --json reports the affine nibabel reports.
+    a, b = 0.3, 0.2
+    aff = np.eye(4)
+    aff[:3, :3] = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]]) @ \
+        np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]]) @ np.diag([0.8, 0.9, 3.0])
+    aff[:3, 3] = [-120.5, 33.0, 7.25]
+    data = np.random.default_rng(0).integers(0, 4, size=(9, 8, 7)).astype(np.int16)
+    path = os.path.join(tmp, "nib.nii.gz")
+    nib.save(nib.Nifti1Image(data, aff), path)
+    rc, out, err = run("info", "--json", path)
+    info = json.loads(out) if rc == 0 else {}
+    ref_aff = nib.load(path).affine
+    check("info --json affine equals nibabel's", rc == 0 and np.allclose(info["affine"], ref_aff, atol=1e-5),
+          f"{info.get('affine')} vs {ref_aff.tolist()}")
+    check("info --json size and label counts", rc == 0 and info["size"] == [9, 8, 7] and
+          all(info["value_counts"][str(v)] == int((data == v).sum()) for v in range(4)), out)
+    rc, out, err = run("info", path)
+    check("info text shows the affine and spacing", rc == 0 and "affine" in out and "0.8 x 0.9 x 3 mm" in out, out)
+
+    # synth: reproducible bytes for the same seed, different for another seed.
+    outs = {}
+    for name, seed in [("a", "3"), ("b", "3"), ("c", "4")]:
+        outs[name] = os.path.join(tmp, name)
+        rc, out, err = run("-q", "synth", "--out", outs[name], "--dims", "3", "--cases", "3", "--size", "24,20,12",
+                           "--seed", seed)
+        check(f"synth seed {seed} exits 0", rc == 0, err)
+    same = filecmp.cmpfiles(outs["a"], outs["b"], ["dataset.json", "labelsTr/case_001.nii.gz"], shallow=False)
+    check("synth: same seed gives identical files", same[0] == ["dataset.json", "labelsTr/case_001.nii.gz"], same)
+    la = np.asarray(nib.load(os.path.join(outs["a"], "labelsTr/case_001.nii.gz")).dataobj)
+    lc = np.asarray(nib.load(os.path.join(outs["c"], "labelsTr/case_001.nii.gz")).dataobj)
+    check("synth: another seed gives other labels", la.shape == lc.shape and not np.array_equal(la, lc))
+    with open(os.path.join(outs["a"], "dataset.json")) as f:
+        ds = json.load(f)
+    check("synth: dataset.json lists classes and splits", len(ds["labels"]) == 4 and
+          len(ds["training"]) + len(ds["validation"]) + len(ds["test"]) == 3, ds)
+
+    rc, out, err = run("synth", "--out", os.path.join(tmp, "bad"), "--dims", "3", "--size", "24,20")
+    check("synth: wrong number of sizes is a usage error (2)", rc == 2 and "--size" in err, f"rc={rc} err={err}")
+
+passed = sum(results)
+failed = len(results) - passed
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
