@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::Action run;
   cli::add_info_command(app, run);
   cli::add_synth_command(app, global, run);
+  cli::add_schedule_command(app, run);
   cli::add_demo_command(app, global, run);
 
   try {

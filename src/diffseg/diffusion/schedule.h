@@ -1,0 +1,36 @@
+#pragma once
+// Variance (beta) schedules, DESIGN §2.1 and §14.5. Torch-free: plain float64 vectors that GaussianDiffusion turns
+// into device tensors once.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace diffseg::diffusion {
+
+enum class BetaSchedule {
+  linear,            // beta_i = linspace(beta_start, beta_end)
+  quadratic,         // beta_i = linspace(sqrt(beta_start), sqrt(beta_end))^2 ("quadradic" in the reference)
+  cosine,            // Nichol & Dhariwal: beta_i = min(1 - f(i)/f(i-1), 0.999), f(s) = cos((s/N + 0.008)/1.008 * pi/2)^2
+  cosine_reference,  // the reference's variant: beta_0 = 0, beta_i = 1 - f(i/(N-1)), then rescaled to [start, end]
+  warmup10,          // first max(N/10, 1) betas quadratic from start to end, the rest constant end
+  warmup50,          // same with max(N/2, 1)
+};
+
+BetaSchedule parse_beta_schedule(const std::string& name);  // UsageError listing the valid names
+std::string to_string(BetaSchedule schedule);
+
+struct ScheduleOptions {
+  BetaSchedule name = BetaSchedule::linear;
+  int64_t num_timesteps = 1001;  // N_beta: points of the training schedule
+  double beta_start = 1e-4;
+  double beta_end = 0.02;
+};
+
+std::vector<double> make_betas(const ScheduleOptions& options);
+
+// The training-grid indices an inference chain of `steps` visits, in increasing order: round(linspace(0, N-1, steps)).
+// For steps - 1 dividing N - 1 this is the reference's abar[0::step] (5 of 1001 → 0, 250, 500, 750, 1000); a single
+// step uses the noisiest index N-1 alone.
+std::vector<int64_t> inference_indices(int64_t num_timesteps, int64_t steps);
+
+}  // namespace diffseg::diffusion
