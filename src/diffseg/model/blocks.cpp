@@ -1,0 +1,59 @@
+#include "diffseg/model/blocks.h"
+
+#include <cmath>
+
+namespace diffseg::model {
+
+ResBlockImpl::ResBlockImpl(int64_t dims, int64_t channels, int64_t kernel, double p, int64_t time_dim,
+                           bool time_before_norm)
+    : time_before_norm_(time_before_norm) {
+  const std::vector<int64_t> k(static_cast<size_t>(dims), kernel), one(static_cast<size_t>(dims), 1);
+  conv1 = register_module("conv1", Conv(dims, channels, channels, k, one, false));
+  norm1 = register_module("norm1", make_norm(channels));
+  dropout = register_module("dropout", torch::nn::Dropout(p));
+  conv2 = register_module("conv2", Conv(dims, channels, channels, k, one, false));
+  norm2 = register_module("norm2", make_norm(channels));
+  if (time_dim > 0) time_proj = register_module("time_proj", torch::nn::Linear(time_dim, channels));
+}
+
+torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& e) {
+  torch::Tensor h = conv2(dropout(gelu_tanh(norm1(conv1(x)))));
+  torch::Tensor shift;
+  if (time_proj) {
+    shift = time_proj(gelu_tanh(e));  // (B, C) → broadcast over the spatial axes
+    std::vector<int64_t> shape = shift.sizes().vec();
+    shape.resize(static_cast<size_t>(x.dim()), 1);
+    shift = shift.view(shape);
+  }
+  if (!shift.defined()) return gelu_tanh(norm2(h) + x);
+  if (time_before_norm_) return gelu_tanh(norm2(h + shift) + x);
+  return gelu_tanh(norm2(h) + shift + x);
+}
+
+DownsampleImpl::DownsampleImpl(int64_t dims, int64_t in, int64_t out, std::vector<int64_t> factor) {
+  conv = register_module("conv", Conv(dims, in, out, factor, factor, false));
+  norm = register_module("norm", make_norm(out));
+}
+
+torch::Tensor DownsampleImpl::forward(const torch::Tensor& x) { return norm(conv(x)); }
+
+UpsampleImpl::UpsampleImpl(int64_t dims, int64_t in, int64_t out, std::vector<int64_t> factor) {
+  conv = register_module("conv", ConvTranspose(dims, in, out, std::move(factor)));
+  norm = register_module("norm", make_norm(out));
+}
+
+torch::Tensor UpsampleImpl::forward(const torch::Tensor& x, const torch::Tensor& like) {
+  torch::Tensor y = norm(conv(x));
+  for (int64_t d = 2; d < y.dim(); ++d) y = y.narrow(d, 0, like.size(d));
+  return y;
+}
+
+torch::Tensor time_embedding(const torch::Tensor& t, int64_t dim) {
+  const int64_t half = dim / 2;
+  const torch::Tensor i = torch::arange(half, torch::TensorOptions(torch::kFloat).device(t.device()));
+  const torch::Tensor freq = torch::exp(-std::log(10000.0) * i / static_cast<double>(half));
+  const torch::Tensor a = t.to(torch::kFloat).view({-1, 1}) * 10000.0 * freq.view({1, -1});
+  return torch::cat({torch::cos(a), torch::sin(a)}, 1);
+}
+
+}  // namespace diffseg::model
