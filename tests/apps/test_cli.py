@@ -88,6 +88,18 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run("synth", "--out", os.path.join(tmp, "bad"), "--dims", "3", "--size", "24,20")
     check("synth: wrong number of sizes is a usage error (2)", rc == 2 and "--size" in err, f"rc={rc} err={err}")
 
+# model-info on the paper's muscle config: the parameter count derived in DESIGN §7.
+configs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
+rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"))
+check("model-info: muscle diffusion network has 12,352,514 parameters", rc == 0 and "12352514" in out, out + err)
+rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"), "--set", "data.patch=[478,512]")
+check("model-info: invalid patch is a usage error naming the valid sizes", rc == 2 and "480x512" in err, err)
+rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"), "--strategy", "nope")
+check("model-info: unknown strategy is a usage error", rc == 2 and "rec_xT" in err, err)
+rc, out, err = run("schedule", "--inference-steps", "5", "--csv")
+rows = [r.split(",") for r in out.strip().splitlines()[1:]] if rc == 0 else []
+check("schedule: 5-step chain visits 0,250,500,750,1000", [r[1] for r in rows] == ["0", "250", "500", "750", "1000"], out)
+
 passed = sum(results)
 failed = len(results) - passed
 print(f"{passed} passed, {failed} failed")

@@ -1,0 +1,39 @@
+#pragma once
+// Run configuration: a YAML document with dotted-path access and command-line overrides
+// (`--set train.batch_size=4`). Torch-free; each part converts its own section into its options struct.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace diffseg {
+
+class Config {
+ public:
+  Config() : root_(YAML::NodeType::Map) {}
+  explicit Config(YAML::Node root) : root_(std::move(root)) {}
+
+  // Reads a YAML file; InputError naming the file (and line) on a syntax error.
+  static Config load(const std::filesystem::path& path);
+
+  // Applies "a.b.c=value" (value parsed as YAML, so 3, 0.1, [1, 2] and true work). UsageError on bad syntax.
+  void set(const std::string& assignment);
+
+  bool has(const std::string& path) const;
+  // Value at a dotted path, or `fallback` when absent; UsageError naming the key when it has the wrong type.
+  template <class T> T get(const std::string& path, const T& fallback) const;
+  template <class T> T require(const std::string& path) const;
+
+  std::string dump() const;  // YAML text (written into run folders as the effective config)
+  const YAML::Node& root() const { return root_; }
+
+ private:
+  YAML::Node find(const std::string& path) const;
+  YAML::Node root_;
+  std::filesystem::path source_;
+};
+
+}  // namespace diffseg
+
+#include "diffseg/core/config_impl.h"

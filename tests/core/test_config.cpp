@@ -1,0 +1,44 @@
+#include "diffseg/core/config.h"
+
+#include <fstream>
+
+#include "test_util.h"
+
+using diffseg::Config;
+
+TEST(Config, LoadsGetsWithFallbackAndOverrides) {
+  diffseg::test::TempDir dir;
+  std::ofstream(dir / "c.yaml") << "data:\n  num_classes: 4\n  patch: [64, 48]\nmodel:\n  dropout: 0.1\n";
+  Config c = Config::load(dir / "c.yaml");
+  EXPECT_EQ(c.get<int>("data.num_classes", 0), 4);
+  EXPECT_EQ(c.get<std::vector<int>>("data.patch", {}), (std::vector<int>{64, 48}));
+  EXPECT_EQ(c.get<int>("train.batch_size", 8), 8);
+  EXPECT_FALSE(c.has("train.batch_size"));
+  c.set("train.batch_size=2");
+  c.set("model.dropout=0.25");
+  c.set("model.channels=[8, 16]");
+  EXPECT_EQ(c.get<int>("train.batch_size", 8), 2);
+  EXPECT_DOUBLE_EQ(c.get<double>("model.dropout", 0), 0.25);
+  EXPECT_EQ(c.get<std::vector<int>>("model.channels", {}), (std::vector<int>{8, 16}));
+  EXPECT_EQ(c.get<int>("data.num_classes", 0), 4);  // untouched by the overrides
+  // The dump is the effective config and loads back to the same values.
+  std::ofstream(dir / "d.yaml") << c.dump();
+  EXPECT_EQ(Config::load(dir / "d.yaml").get<int>("train.batch_size", 0), 2);
+}
+
+TEST(Config, ErrorsNameTheKeyOrFile) {
+  diffseg::test::TempDir dir;
+  std::ofstream(dir / "bad.yaml") << "data: [1, 2\n";
+  EXPECT_THROW(Config::load(dir / "bad.yaml"), diffseg::InputError);
+  EXPECT_THROW(Config::load(dir / "missing.yaml"), diffseg::InputError);
+  Config c;
+  c.set("a.b=hello");
+  try {
+    c.get<int>("a.b", 0);
+    FAIL();
+  } catch (const diffseg::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("a.b"), std::string::npos);
+  }
+  EXPECT_THROW(c.require<int>("a.c"), diffseg::UsageError);
+  EXPECT_THROW(c.set("no_equals_sign"), diffseg::UsageError);
+}
