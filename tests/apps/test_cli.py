@@ -100,6 +100,22 @@ rc, out, err = run("schedule", "--inference-steps", "5", "--csv")
 rows = [r.split(",") for r in out.strip().splitlines()[1:]] if rc == 0 else []
 check("schedule: 5-step chain visits 0,250,500,750,1000", [r[1] for r in rows] == ["0", "250", "500", "750", "1000"], out)
 
+# metrics on the shared muscle fixtures (0/255 PNG masks), and refusal of mismatched pairs.
+fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "fixtures")
+with tempfile.TemporaryDirectory() as tmp:
+    out_json = os.path.join(tmp, "m.json")
+    rc, out, err = run("metrics", "--pred", os.path.join(fixtures, "BB_anon_425_2_mask_pred.png"),
+                       "--ref", os.path.join(fixtures, "BB_anon_425_2_mask_pred_postprocessed.png"), "--json", out_json)
+    recs = json.load(open(out_json)) if rc == 0 else []
+    keys = {"case", "label", "dice", "iou", "hd", "hd95", "assd", "nsd", "centroid_dist", "volume_pred", "volume_ref"}
+    check("metrics: one record for class 1 with every key", rc == 0 and len(recs) == 1 and set(recs[0]) == keys and
+          recs[0]["label"] == 1 and 0.99 < recs[0]["dice"] <= 1, out + err)
+    small, big = os.path.join(tmp, "small.nii.gz"), os.path.join(tmp, "big.nii.gz")
+    nib.save(nib.Nifti1Image(np.zeros((9, 8, 6), np.int16), aff), small)
+    nib.save(nib.Nifti1Image(np.zeros((9, 8, 7), np.int16), aff), big)
+    rc, out, err = run("metrics", "--pred", small, "--ref", big)
+    check("metrics: shape mismatch exits 3 naming the file", rc == 3 and "small.nii.gz" in err, err)
+
 passed = sum(results)
 failed = len(results) - passed
 print(f"{passed} passed, {failed} failed")

@@ -1,0 +1,107 @@
+#include "diffseg/core/results.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "diffseg/core/atomic_file.h"
+#include "diffseg/core/error.h"
+
+namespace diffseg {
+
+void ResultTable::add(std::vector<Cell> row) {
+  if (row.size() != columns_.size()) throw std::invalid_argument("result row has the wrong number of cells");
+  rows_.push_back(std::move(row));
+}
+
+std::string ResultTable::to_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& row : rows_) {
+    nlohmann::json rec = nlohmann::json::object();
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      if (const auto* s = std::get_if<std::string>(&row[c])) {
+        rec[columns_[c]] = *s;
+      } else if (const auto* i = std::get_if<int64_t>(&row[c])) {
+        rec[columns_[c]] = *i;
+      } else {
+        const double v = std::get<double>(row[c]);
+        rec[columns_[c]] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+      }
+    }
+    out.push_back(rec);
+  }
+  return out.dump(2) + "\n";
+}
+
+std::string ResultTable::to_csv() const {
+  std::string out;
+  for (size_t c = 0; c < columns_.size(); ++c) out += (c ? "," : "") + columns_[c];
+  out += "\n";
+  char buf[64];
+  for (const auto& row : rows_) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ",";
+      if (const auto* s = std::get_if<std::string>(&row[c])) {
+        out += *s;
+      } else if (const auto* i = std::get_if<int64_t>(&row[c])) {
+        out += std::to_string(*i);
+      } else {
+        const double v = std::get<double>(row[c]);
+        if (std::isfinite(v)) {
+          std::snprintf(buf, sizeof buf, "%.10g", v);
+          out += buf;
+        } else if (std::isinf(v)) {
+          out += v > 0 ? "inf" : "-inf";
+        }
+      }
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+namespace {
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  write_atomically(path, [&](const std::filesystem::path& tmp) {
+    std::ofstream out(tmp);
+    out << text;
+    out.flush();
+    if (!out) throw OutputError(path, "write failed (disk full or not writable?)");
+  });
+}
+}  // namespace
+
+void ResultTable::write_json(const std::filesystem::path& path) const { write_text(path, to_json()); }
+void ResultTable::write_csv(const std::filesystem::path& path) const { write_text(path, to_csv()); }
+
+Summary summarise(const std::vector<double>& values) {
+  Summary s;
+  double sum = 0, sq = 0;
+  for (double v : values) {
+    if (std::isnan(v)) {
+      ++s.nan;
+      continue;
+    }
+    ++s.count;
+    sum += v;
+  }
+  s.mean = s.count ? sum / static_cast<double>(s.count) : std::nan("");
+  for (double v : values)
+    if (!std::isnan(v)) sq += (v - s.mean) * (v - s.mean);
+  s.std = s.count ? std::sqrt(sq / static_cast<double>(s.count)) : std::nan("");
+  return s;
+}
+
+std::string format_summary(const Summary& s, int precision) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%.*f ± %.*f (n=%lld", precision, s.mean, precision, s.std,
+                static_cast<long long>(s.count));
+  std::string out = buf;
+  if (s.nan) out += ", " + std::to_string(s.nan) + " NaN";
+  return out + ")";
+}
+
+}  // namespace diffseg

@@ -1,0 +1,39 @@
+#pragma once
+// The one results format: a table of records (column name → number or text) written as JSON (a list of objects,
+// NaN as null) or CSV (NaN as empty), and summarised as mean ± std with the count of NaN values.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace diffseg {
+
+using Cell = std::variant<std::string, int64_t, double>;
+
+class ResultTable {
+ public:
+  explicit ResultTable(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+  void add(std::vector<Cell> row);  // one cell per column
+
+  const std::vector<std::string>& columns() const { return columns_; }
+  const std::vector<std::vector<Cell>>& rows() const { return rows_; }
+
+  std::string to_json() const;
+  std::string to_csv() const;
+  void write_json(const std::filesystem::path& path) const;  // atomic
+  void write_csv(const std::filesystem::path& path) const;   // atomic
+
+ private:
+  std::vector<std::string> columns_;
+  std::vector<std::vector<Cell>> rows_;
+};
+
+struct Summary {
+  double mean = 0, std = 0;  // over finite values; std with ddof = 0
+  int64_t count = 0, nan = 0;
+};
+Summary summarise(const std::vector<double>& values);
+std::string format_summary(const Summary& s, int precision = 4);  // "0.8812 ± 0.0451 (n=12, 1 NaN)"
+
+}  // namespace diffseg

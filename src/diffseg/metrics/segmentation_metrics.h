@@ -1,0 +1,53 @@
+#pragma once
+// Overlap and surface-distance metrics per class, in mm, for 2D and 3D label maps (DESIGN §10, §14.10; conventions
+// in docs/metrics.md). Torch-free: label maps come in as int32 arrays in memory order (x fastest) with a Grid.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "diffseg/metrics/distance_transform.h"
+
+namespace diffseg::metrics {
+
+enum class EmptyPolicy {
+  nan,    // reference default: distances NaN if either mask is empty
+  monai,  // MONAI: NaN if both are empty, +inf if only one is
+  worst,  // challenge style: 0 if both are empty, the image diagonal (mm) if only one is
+};
+enum class SurfaceAggregate {
+  directed_max,  // max over the two directions of the per-direction statistic (reference, MONAI)
+  pooled,        // one statistic over both directions' distances together (medpy's hd95/assd)
+};
+
+struct MetricOptions {
+  double nsd_tolerance_mm = 1.0;
+  EmptyPolicy empty = EmptyPolicy::nan;
+  SurfaceAggregate hd95 = SurfaceAggregate::directed_max;
+  SurfaceAggregate assd = SurfaceAggregate::directed_max;
+  int threads = 0;  // 0 = all cores
+};
+
+EmptyPolicy parse_empty_policy(const std::string& name);
+SurfaceAggregate parse_surface_aggregate(const std::string& name);
+
+struct ClassMetrics {
+  int label = 0;
+  double dice = 0, iou = 0;
+  double hd = 0, hd95 = 0, assd = 0, nsd = 0;  // mm (pixels when spacing is 1)
+  double centroid_dist = 0;                    // mm
+  double volume_pred = 0, volume_ref = 0;      // mm³ (mm² in 2D)
+};
+
+// Metrics of one binary pair (non-zero = inside).
+ClassMetrics compare_masks(const std::vector<uint8_t>& pred, const std::vector<uint8_t>& ref, const Grid& grid,
+                           const MetricOptions& options);
+
+// Metrics for each label in `labels` (class ids of the label maps), computed in parallel over classes.
+std::vector<ClassMetrics> compare_label_maps(const std::vector<int32_t>& pred, const std::vector<int32_t>& ref,
+                                             const Grid& grid, const std::vector<int>& labels,
+                                             const MetricOptions& options);
+
+// NumPy's default (linear) percentile of unsorted values, q in [0, 100].
+double percentile(std::vector<double> values, double q);
+
+}  // namespace diffseg::metrics
