@@ -1,0 +1,69 @@
+#pragma once
+// Training batches from a CaseCache, produced by worker threads into a bounded prefetch queue. Batch b of the
+// endless stream is fully determined by (seed, b): the epoch permutation is seeded by (seed, epoch) and each
+// sample's augmentation by (seed, b, slot), so the same seed gives the same batches whatever the thread timing or
+// the number of workers, and a resumed run continues the stream exactly (start_batch).
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "diffseg/data/augment.h"
+#include "diffseg/data/case_cache.h"
+
+namespace diffseg::data {
+
+struct LoaderOptions {
+  int64_t batch_size = 8;
+  std::vector<int64_t> patch;  // tensor axis order; empty = whole images (all must share one size)
+  bool augment = true;
+  AugmentOptions augmentation;
+  int workers = 2;
+  int prefetch = 4;            // batches ready ahead of the consumer
+  uint64_t seed = 0;
+};
+
+struct Batch {
+  int64_t index = 0;                 // position in the stream
+  at::Tensor image;                  // float32 (B, C, *patch)
+  at::Tensor label;                  // int64 (B, *patch)
+  std::vector<std::string> ids;
+};
+
+class BatchLoader {
+ public:
+  BatchLoader(std::shared_ptr<const CaseCache> cases, LoaderOptions options, int64_t start_batch = 0);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // The next batch in stream order; rethrows a worker's exception.
+  Batch next();
+  int64_t batches_per_epoch() const { return batches_per_epoch_; }
+
+  // Builds batch `index` directly (what the workers run); public for tests.
+  Batch make_batch(int64_t index) const;
+
+ private:
+  void work();
+
+  std::shared_ptr<const CaseCache> cases_;
+  LoaderOptions options_;
+  int64_t batches_per_epoch_;
+  std::mutex mutex_;
+  std::condition_variable produced_, consumed_;
+  std::map<int64_t, Batch> ready_;
+  int64_t next_to_make_, next_to_return_;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace diffseg::data
