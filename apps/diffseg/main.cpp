@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
                "diffseg"};
   app.set_version_flag("--version", "diffseg " DIFFSEG_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--threads, -q, ...) also work after the subcommand
   cli::GlobalOptions global;
   app.add_option("--threads", global.threads, "CPU threads for LibTorch and loaders (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   cli::add_schedule_command(app, run);
   cli::add_model_info_command(app, run);
   cli::add_metrics_command(app, global, run);
+  cli::add_train_command(app, global, run);
   cli::add_demo_command(app, global, run);
 
   try {

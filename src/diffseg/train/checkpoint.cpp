@@ -1,0 +1,100 @@
+#include "diffseg/train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "diffseg/core/atomic_file.h"
+#include "diffseg/core/error.h"
+
+namespace diffseg::train {
+namespace fs = std::filesystem;
+
+namespace {
+at::Tensor scalar(double v) { return torch::tensor(v, torch::kDouble); }
+at::Tensor generator_state(at::Generator& g) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  return g.get_state();
+}
+void set_generator_state(at::Generator& g, const at::Tensor& s) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(s);
+}
+}  // namespace
+
+void save_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optimizer& optimizer,
+                     const TrainingState& state, const diffusion::TimeSampler& time_sampler, at::Generator& generator) {
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive, sampler_archive;
+  net->save(model_archive);
+  optimizer.save(optimizer_archive);
+  for (const auto& [name, t] : time_sampler.state()) sampler_archive.write(name, t);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("time_sampler", sampler_archive);
+  archive.write("step", scalar(static_cast<double>(state.step)));
+  archive.write("skipped", scalar(static_cast<double>(state.skipped)));
+  archive.write("best_score", scalar(state.best_score));
+  archive.write("best_step", scalar(static_cast<double>(state.best_step)));
+  archive.write("evals_without_improvement", scalar(static_cast<double>(state.evals_without_improvement)));
+  at::Generator default_gen = at::detail::getDefaultCPUGenerator();
+  archive.write("rng_default", generator_state(default_gen));
+  archive.write("rng_train", generator_state(generator));
+  write_atomically(path, [&](const fs::path& tmp) {
+    try {
+      archive.save_to(tmp.string());
+    } catch (const std::exception& e) {
+      throw OutputError(path, std::string("cannot write checkpoint: ") + e.what());
+    }
+  });
+}
+
+void load_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optimizer& optimizer, TrainingState& state,
+                     diffusion::TimeSampler& time_sampler, at::Generator& generator) {
+  torch::serialize::InputArchive archive, model_archive, optimizer_archive, sampler_archive;
+  try {
+    archive.load_from(path.string());
+    archive.read("model", model_archive);
+    net->load(model_archive);
+    archive.read("optimizer", optimizer_archive);
+    optimizer.load(optimizer_archive);
+    archive.read("time_sampler", sampler_archive);
+    std::map<std::string, at::Tensor> sampler_state;
+    for (const auto& [name, t] : time_sampler.state()) {
+      at::Tensor v;
+      sampler_archive.read(name, v);
+      sampler_state[name] = v;
+    }
+    time_sampler.load_state(sampler_state);
+    auto read = [&](const char* key) {
+      at::Tensor t;
+      archive.read(key, t);
+      return t.item<double>();
+    };
+    state.step = static_cast<int64_t>(read("step"));
+    state.skipped = static_cast<int64_t>(read("skipped"));
+    state.best_score = read("best_score");
+    state.best_step = static_cast<int64_t>(read("best_step"));
+    state.evals_without_improvement = static_cast<int64_t>(read("evals_without_improvement"));
+    at::Tensor rng;
+    archive.read("rng_default", rng);
+    at::Generator default_gen = at::detail::getDefaultCPUGenerator();
+    set_generator_state(default_gen, rng);
+    archive.read("rng_train", rng);
+    set_generator_state(generator, rng);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("cannot restore checkpoint (another model or a damaged file?): ") + e.what());
+  }
+}
+
+void load_checkpoint_weights(const fs::path& path, model::UNet& net) {
+  torch::serialize::InputArchive archive, model_archive;
+  try {
+    archive.load_from(path.string());
+    archive.read("model", model_archive);
+    net->load(model_archive);
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("cannot read model weights from checkpoint: ") + e.what());
+  }
+}
+
+}  // namespace diffseg::train

@@ -1,0 +1,63 @@
+#pragma once
+// A training strategy computes one step's loss from a batch (DESIGN §5). The training loop is the same for all of
+// them; adding one is a new file and a line in make_strategy.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include "diffseg/diffusion/gaussian_diffusion.h"
+#include "diffseg/diffusion/sampler.h"
+#include "diffseg/diffusion/time_sampler.h"
+#include "diffseg/train/loss.h"
+#include "diffseg/train/strategy_names.h"
+
+namespace diffseg::train {
+
+// Switches that reproduce the reference's quirks (DESIGN §14.3) instead of the published method.
+struct StrategyOptions {
+  double self_conditioning_probability = 0.5;
+  bool reference_sc_next = false;  // sc_xt1: second pass sees the mask of x_{t+1} with the time of t (reference)
+};
+
+// The network as strategies see it: (image, mask channels or undefined, time or undefined) → output. A callable
+// rather than the module, so tests can observe exactly what each pass receives.
+using Network = std::function<at::Tensor(const at::Tensor& image, const at::Tensor& mask, const at::Tensor& time)>;
+
+struct StepContext {
+  Network net;
+  const diffusion::GaussianDiffusion& diffusion;  // training schedule, on the device
+  diffusion::TimeSampler& time_sampler;
+  at::Generator& generator;  // CPU: noise, times, gates
+  LossWeights weights;
+  int64_t num_classes;
+};
+
+struct StepResult {
+  at::Tensor loss;               // scalar to back-propagate (sample-weighted mean)
+  SegmentationLoss terms;        // per sample, un-weighted by time
+  at::Tensor t;                  // (B) timestep indices of the loss pass, undefined for supervised
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual std::string name() const = 0;
+  // image (B, C, *spatial) float, labels (B, *spatial) int64, both on the device.
+  virtual StepResult step(StepContext& ctx, const at::Tensor& image, const at::Tensor& labels) = 0;
+  // What inference needs: a diffusion chain (false for supervised) and self-conditioning input.
+  virtual bool is_diffusion() const { return true; }
+  virtual bool self_conditioning() const { return false; }
+};
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyOptions& options = {});
+
+// Helpers shared by the strategies.
+at::Tensor normal_like(const at::Tensor& like, at::Generator& generator);  // drawn on the CPU, moved to like's device
+// Weighted mean of the per-sample loss with the time sampler's weights, and the sampler update.
+at::Tensor weighted_loss(const at::Tensor& per_sample, const diffusion::TimeSample& ts, diffusion::TimeSampler& sampler);
+
+}  // namespace diffseg::train

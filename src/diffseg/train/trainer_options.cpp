@@ -1,0 +1,61 @@
+#include "diffseg/train/trainer_options.h"
+
+namespace diffseg::train {
+
+TrainerOptions trainer_options_from_config(const Config& c) {
+  TrainerOptions o;
+  o.data = c.get<std::string>("data.path", "");
+  o.strategy = c.get<std::string>("train.strategy", o.strategy);
+  check_strategy_name(o.strategy);
+  o.max_steps = c.get<int64_t>("train.max_steps", o.max_steps);
+  o.batch_size = c.get<int64_t>("train.batch_size", o.batch_size);
+  o.patch = c.get<std::vector<int64_t>>("data.patch", {});
+  o.lr.init = c.get<double>("train.lr.init", o.lr.init);
+  o.lr.peak = c.get<double>("train.lr.peak", o.lr.peak);
+  o.lr.end = c.get<double>("train.lr.end", o.lr.end);
+  o.lr.warmup_steps = c.get<int64_t>("train.lr.warmup_steps", o.lr.warmup_steps);
+  o.lr.decay_steps = c.get<int64_t>("train.lr.decay_steps", o.lr.decay_steps);
+  o.weight_decay = c.get<double>("train.weight_decay", o.weight_decay);
+  o.grad_clip = c.get<double>("train.grad_clip", o.grad_clip);
+  o.checkpoint_every = c.get<int64_t>("train.checkpoint_every", o.checkpoint_every);
+  o.keep_checkpoints = c.get<int64_t>("train.keep_checkpoints", o.keep_checkpoints);
+  o.validate_every = c.get<int64_t>("train.validate_every", o.validate_every);
+  o.validation_cases = c.get<int64_t>("train.validation_cases", o.validation_cases);
+  o.patience = c.get<int64_t>("train.early_stopping.patience", o.patience);
+  o.min_delta = c.get<double>("train.early_stopping.min_delta", o.min_delta);
+  o.max_nonfinite_steps = c.get<int64_t>("train.max_nonfinite_steps", o.max_nonfinite_steps);
+  o.workers = c.get<int>("train.workers", o.workers);
+  o.augment = c.get<bool>("train.augment", o.augment);
+  o.augmentation.probability = c.get<double>("augment.probability", o.augmentation.probability);
+  o.augmentation.max_rotation_deg = c.get<double>("augment.rotation_deg", o.augmentation.max_rotation_deg);
+  o.augmentation.max_zoom = c.get<double>("augment.zoom", o.augmentation.max_zoom);
+  o.augmentation.max_shear_deg = c.get<double>("augment.shear_deg", o.augmentation.max_shear_deg);
+  o.augmentation.max_shift_fraction = c.get<double>("augment.shift_fraction", o.augmentation.max_shift_fraction);
+  o.augmentation.max_log_gamma = c.get<double>("augment.log_gamma", o.augmentation.max_log_gamma);
+  o.seed = c.get<uint64_t>("train.seed", o.seed);
+  o.loss.dice = c.get<double>("loss.dice", o.loss.dice);
+  o.loss.focal = c.get<double>("loss.focal", o.loss.focal);
+  o.loss.cross_entropy = c.get<double>("loss.cross_entropy", o.loss.cross_entropy);
+  o.strategy_options.self_conditioning_probability =
+      c.get<double>("diffusion.self_conditioning_probability", o.strategy_options.self_conditioning_probability);
+  o.strategy_options.reference_sc_next = c.get<bool>("diffusion.reference_sc_next", false);
+  o.schedule.name = diffusion::parse_beta_schedule(c.get<std::string>("diffusion.schedule", "linear"));
+  o.schedule.num_timesteps = c.get<int64_t>("diffusion.num_timesteps", o.schedule.num_timesteps);
+  o.schedule.beta_start = c.get<double>("diffusion.beta_start", o.schedule.beta_start);
+  o.schedule.beta_end = c.get<double>("diffusion.beta_end", o.schedule.beta_end);
+  o.model_output = diffusion::parse_model_output(c.get<std::string>("diffusion.model_output", "x_start"));
+  o.variance = diffusion::parse_variance_type(c.get<std::string>("diffusion.variance", "fixed_small"));
+  o.time_sampler.kind = c.get<std::string>("diffusion.time_sampler", o.time_sampler.kind);
+  o.time_sampler.weight = c.get<std::string>("diffusion.importance_weight", o.time_sampler.weight);
+  o.sampler.kind = diffusion::parse_sampler(c.get<std::string>("eval.sampler", "ddpm"));
+  o.sampler.steps = c.get<int64_t>("eval.steps", o.sampler.steps);
+  o.sampler.eta = c.get<double>("eval.eta", o.sampler.eta);
+  o.sampler.time_input = diffusion::parse_time_input(c.get<std::string>("eval.time_input", "training"));
+  if (o.max_steps < 1) throw UsageError("train.max_steps must be >= 1");
+  if (o.batch_size < 1) throw UsageError("train.batch_size must be >= 1");
+  if (o.checkpoint_every < 1 || o.validate_every < 1)
+    throw UsageError("train.checkpoint_every and train.validate_every must be >= 1");
+  return o;
+}
+
+}  // namespace diffseg::train

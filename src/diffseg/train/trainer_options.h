@@ -1,0 +1,52 @@
+#pragma once
+// Everything a training run needs, read from the run config (see configs/*.yaml for the keys and defaults).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "diffseg/core/config.h"
+#include "diffseg/data/augment.h"
+#include "diffseg/diffusion/gaussian_diffusion.h"
+#include "diffseg/diffusion/sampler.h"
+#include "diffseg/diffusion/time_sampler.h"
+#include "diffseg/train/loss.h"
+#include "diffseg/train/lr_schedule.h"
+#include "diffseg/train/strategy.h"
+
+namespace diffseg::train {
+
+struct TrainerOptions {
+  std::filesystem::path data;        // dataset folder (dataset.json)
+  std::filesystem::path out;         // run folder
+  std::string strategy = "rec_xT";
+  int64_t max_steps = 1000;
+  int64_t batch_size = 8;
+  std::vector<int64_t> patch;        // tensor axis order
+  LrSchedule lr;
+  double weight_decay = 1e-8;
+  double grad_clip = 1.0;
+  int64_t checkpoint_every = 100;
+  int64_t keep_checkpoints = 2;
+  int64_t validate_every = 100;
+  int64_t validation_cases = 0;      // 0 = all
+  int64_t patience = 10;             // evaluations without improvement before stopping (0 = never stop early)
+  double min_delta = 1e-4;
+  int64_t max_nonfinite_steps = 10;  // consecutive skipped steps before giving up
+  int workers = 2;
+  bool augment = true;
+  data::AugmentOptions augmentation;
+  uint64_t seed = 0;
+  LossWeights loss;
+  StrategyOptions strategy_options;
+  diffusion::ScheduleOptions schedule;
+  diffusion::ModelOutput model_output = diffusion::ModelOutput::x_start;
+  diffusion::VarianceType variance = diffusion::VarianceType::fixed_small;
+  diffusion::TimeSamplerOptions time_sampler;
+  diffusion::SamplerOptions sampler;  // validation sampling (DDPM, 5 steps)
+};
+
+// Reads the train/loss/diffusion/eval sections; data.path, out and the strategy may be overridden by the caller.
+TrainerOptions trainer_options_from_config(const Config& config);
+
+}  // namespace diffseg::train
