@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   cli::add_model_info_command(app, run);
   cli::add_metrics_command(app, global, run);
   cli::add_train_command(app, global, run);
+  cli::add_infer_command(app, global, run);
+  cli::add_evaluate_command(app, global, run);
+  cli::add_experiment_command(app, global, run);
   cli::add_demo_command(app, global, run);
 
   try {

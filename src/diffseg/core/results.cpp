@@ -63,6 +63,35 @@ std::string ResultTable::to_csv() const {
   return out;
 }
 
+std::string ResultTable::to_markdown(int precision) const {
+  std::string out = "|";
+  for (const auto& c : columns_) out += " " + c + " |";
+  out += "\n|";
+  for (size_t c = 0; c < columns_.size(); ++c) out += "---|";
+  out += "\n";
+  char buf[64];
+  for (const auto& row : rows_) {
+    out += "|";
+    for (const Cell& cell : row) {
+      if (const auto* s = std::get_if<std::string>(&cell)) {
+        out += " " + *s + " |";
+      } else if (const auto* i = std::get_if<int64_t>(&cell)) {
+        out += " " + std::to_string(*i) + " |";
+      } else {
+        const double v = std::get<double>(cell);
+        if (std::isnan(v))
+          out += " NaN |";
+        else {
+          std::snprintf(buf, sizeof buf, " %.*f |", precision, v);
+          out += buf;
+        }
+      }
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 namespace {
 void write_text(const std::filesystem::path& path, const std::string& text) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
@@ -76,6 +105,38 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 
 void ResultTable::write_json(const std::filesystem::path& path) const { write_text(path, to_json()); }
 void ResultTable::write_csv(const std::filesystem::path& path) const { write_text(path, to_csv()); }
+
+int CsvData::column(const std::string& name) const {
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+CsvData read_csv(const std::filesystem::path& path) {
+  CsvData d;
+  std::ifstream in(path);
+  if (!in) return d;
+  std::string line;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cells;
+    size_t start = 0;
+    while (true) {
+      const size_t comma = l.find(',', start);
+      cells.push_back(l.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return cells;
+  };
+  if (std::getline(in, line)) d.header = split(line);
+  while (std::getline(in, line))
+    if (!line.empty()) {
+      auto cells = split(line);
+      cells.resize(d.header.size());
+      d.rows.push_back(cells);
+    }
+  return d;
+}
 
 Summary summarise(const std::vector<double>& values) {
   Summary s;

@@ -21,6 +21,7 @@ class ResultTable {
 
   std::string to_json() const;
   std::string to_csv() const;
+  std::string to_markdown(int precision = 4) const;  // a Markdown table for reports and the terminal
   void write_json(const std::filesystem::path& path) const;  // atomic
   void write_csv(const std::filesystem::path& path) const;   // atomic
 
@@ -28,6 +29,14 @@ class ResultTable {
   std::vector<std::string> columns_;
   std::vector<std::vector<Cell>> rows_;
 };
+
+// Reads a CSV written by ResultTable (no quoting): header and rows of text cells (empty cells stay empty).
+struct CsvData {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  int column(const std::string& name) const;  // -1 when absent
+};
+CsvData read_csv(const std::filesystem::path& path);  // empty CsvData when the file does not exist
 
 struct Summary {
   double mean = 0, std = 0;  // over finite values; std with ddof = 0

@@ -1,0 +1,229 @@
+#include "diffseg/eval/evaluator.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "diffseg/core/atomic_file.h"
+#include "diffseg/core/error.h"
+#include "diffseg/core/progress.h"
+#include "diffseg/core/results.h"
+#include "diffseg/data/case_cache.h"
+#include "diffseg/eval/trained_run.h"
+#include "diffseg/train/predictor.h"
+
+namespace diffseg::eval {
+namespace fs = std::filesystem;
+
+namespace {
+
+double nanmean(const std::vector<double>& v) {
+  double s = 0;
+  int64_t n = 0;
+  for (double x : v)
+    if (!std::isnan(x)) s += x, ++n;
+  return n ? s / static_cast<double>(n) : std::nan("");
+}
+
+metrics::Grid grid_of(const data::CachedCase& c) {
+  metrics::Grid g;
+  g.dims = c.spatial_dims;
+  const auto s = c.label.sizes();
+  g.size = c.spatial_dims == 2 ? std::array<int64_t, 3>{s[1], s[0], 1} : std::array<int64_t, 3>{s[2], s[1], s[0]};
+  g.spacing = c.geometry.spacing;
+  return g;
+}
+
+std::vector<int32_t> to_labels(const at::Tensor& t) {
+  const at::Tensor c = t.to(torch::kCPU, torch::kInt).contiguous();
+  return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  write_atomically(path, [&](const fs::path& tmp) {
+    std::ofstream out(tmp);
+    out << text;
+    out.flush();
+    if (!out) throw OutputError(path, "write failed");
+  });
+}
+
+struct CaseScores {
+  double dice, hd95;
+};
+
+}  // namespace
+
+double wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> d;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (!std::isnan(a[i]) && !std::isnan(b[i]) && a[i] != b[i]) d.push_back(a[i] - b[i]);
+  const size_t n = d.size();
+  if (n == 0) return 1.0;
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return std::abs(d[x]) < std::abs(d[y]); });
+  std::vector<double> rank(n);
+  double tie_term = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j + 1 < n && std::abs(d[order[j + 1]]) == std::abs(d[order[i]])) ++j;
+    const double r = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;  // average rank of the tie
+    for (size_t k = i; k <= j; ++k) rank[order[k]] = r;
+    const double t = static_cast<double>(j - i + 1);
+    tie_term += t * t * t - t;
+    i = j + 1;
+  }
+  double w_plus = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (d[i] > 0) w_plus += rank[i];
+  const double nn = static_cast<double>(n);
+  const double mean = nn * (nn + 1) / 4.0;
+  const double var = nn * (nn + 1) * (2 * nn + 1) / 24.0 - tie_term / 48.0;
+  if (var <= 0) return 1.0;
+  const double z = (w_plus - mean) / std::sqrt(var);
+  return std::erfc(std::abs(z) / std::sqrt(2.0));
+}
+
+EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::Device device, const fs::path& out) {
+  TrainedRun run = load_run(run_folder, o.checkpoint, device);
+  const fs::path data_path = o.data.empty() ? run.options.data : o.data;
+  const io::Dataset dataset = io::read_dataset(data_path);
+  const data::CaseCache cases(dataset, o.split);
+  if (cases.size() == 0) throw UsageError("the " + o.split + " split of " + data_path.string() + " has no cases");
+  std::unique_ptr<TrainedRun> supervised;
+  if (!o.ensemble_with.empty()) {
+    supervised = std::make_unique<TrainedRun>(load_run(o.ensemble_with, o.checkpoint, device));
+    if (supervised->strategy->is_diffusion())
+      throw UsageError("--ensemble-with needs a supervised run; " + o.ensemble_with.string() + " is " +
+                       supervised->strategy->name());
+  }
+  ensure_directory(out);
+
+  train::PredictOptions po;
+  po.sampler = o.sampler;
+  po.sampler.time_input = run.options.sampler.time_input;
+  po.patch = run.options.patch;
+  po.overlap = o.overlap;
+  const int64_t k = run.num_classes;
+  const int64_t steps = run.strategy->is_diffusion() ? o.sampler.steps : 1;
+  const int64_t seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
+  std::vector<int> labels;
+  for (int c = 1; c < k; ++c) labels.push_back(c);
+
+  ResultTable table({"case", "seed", "step", "label", "dice", "iou", "hd95", "assd", "nsd", "volume_pred", "volume_ref"});
+  // scores[case][seed][step]
+  std::vector<std::vector<std::vector<CaseScores>>> scores(cases.size());
+  std::vector<double> ens_dice, ens_hd95, sup_dice, sup_hd95, diff_dice;
+  Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(cases.size() * seeds), "predictions");
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const data::CachedCase& c = cases[i];
+    if (!c.label.defined()) throw InputError(c.id, "has no label to evaluate against");
+    const auto truth = to_labels(c.label);
+    const metrics::Grid grid = grid_of(c);
+    const at::Tensor image = c.image.to(device);
+    auto score = [&](const at::Tensor& prediction, const std::string& id, int64_t seed, int64_t step) {
+      const auto m = metrics::compare_label_maps(to_labels(prediction), truth, grid, labels, o.metrics);
+      std::vector<double> d, h;
+      for (const auto& x : m) {
+        if (seed >= 0)
+          table.add({id, seed, step, static_cast<int64_t>(x.label), x.dice, x.iou, x.hd95, x.assd, x.nsd,
+                     x.volume_pred, x.volume_ref});
+        d.push_back(x.dice);
+        h.push_back(x.hd95);
+      }
+      return CaseScores{nanmean(d), nanmean(h)};
+    };
+    at::Tensor last_diffusion;
+    for (int64_t s = 0; s < seeds; ++s) {
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s) * 1000003ull + i);
+      const at::Tensor logp = train::predict_log_probabilities(run.net, *run.strategy, *run.diffusion, image, po, g);
+      std::vector<CaseScores> per_step;
+      for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t].argmax(0), c.id, s, t + 1));
+      scores[i].push_back(per_step);
+      if (s == 0) last_diffusion = logp[steps - 1];
+      progress.advance();
+    }
+    if (supervised) {
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(i);
+      train::PredictOptions so = po;
+      so.patch = supervised->options.patch;
+      const at::Tensor sup = train::predict_log_probabilities(supervised->net, *supervised->strategy,
+                                                              *supervised->diffusion, image, so, g)[0];
+      // Probabilities of each model, renormalised over classes, averaged (DESIGN §14.7).
+      const at::Tensor p_sup = torch::softmax(sup, 0), p_diff = torch::softmax(last_diffusion, 0);
+      const CaseScores e = score(((p_sup + p_diff) / 2).argmax(0), c.id, -1, 0);
+      const CaseScores su = score(sup.argmax(0), c.id, -1, 0);
+      ens_dice.push_back(e.dice);
+      ens_hd95.push_back(e.hd95);
+      sup_dice.push_back(su.dice);
+      sup_hd95.push_back(su.hd95);
+      diff_dice.push_back(scores[i][0].back().dice);
+    }
+  }
+  progress.finish();
+
+  EvalSummary summary;
+  summary.run = run_folder.filename().string();
+  summary.strategy = run.strategy->name();
+  summary.sampler = run.strategy->is_diffusion() ? diffusion::to_string(o.sampler.kind) : "none";
+  ResultTable steps_table({"step", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "hd95_nan", "dice_seed_range",
+                           "hd95_seed_range"});
+  for (int64_t t = 0; t < steps; ++t) {
+    std::vector<double> d, h, dr, hr;
+    for (const auto& per_seed : scores) {
+      d.push_back(per_seed[0][static_cast<size_t>(t)].dice);
+      h.push_back(per_seed[0][static_cast<size_t>(t)].hd95);
+      if (seeds > 1) {
+        double dmin = INFINITY, dmax = -INFINITY, hmin = INFINITY, hmax = -INFINITY;
+        for (const auto& per_step : per_seed) {
+          dmin = std::min(dmin, per_step[static_cast<size_t>(t)].dice);
+          dmax = std::max(dmax, per_step[static_cast<size_t>(t)].dice);
+          hmin = std::min(hmin, per_step[static_cast<size_t>(t)].hd95);
+          hmax = std::max(hmax, per_step[static_cast<size_t>(t)].hd95);
+        }
+        dr.push_back(dmax - dmin);
+        hr.push_back(std::isfinite(hmax - hmin) ? hmax - hmin : std::nan(""));
+      }
+    }
+    const Summary sd = summarise(d), sh = summarise(h);
+    StepSummary st{t + 1, sd.mean, sd.std, sh.mean, sh.std, sh.nan, seeds > 1 ? nanmean(dr) : std::nan(""),
+                   seeds > 1 ? nanmean(hr) : std::nan("")};
+    summary.steps.push_back(st);
+    steps_table.add({t + 1, st.dice_mean, st.dice_std, st.hd95_mean, st.hd95_std, st.hd95_nan, st.dice_seed_range,
+                     st.hd95_seed_range});
+  }
+  table.write_csv(out / "cases.csv");
+  table.write_json(out / "cases.json");
+  steps_table.write_csv(out / "steps.csv");
+  write_text(out / "steps.md", steps_table.to_markdown());
+  nlohmann::json js{{"run", summary.run}, {"strategy", summary.strategy}, {"sampler", summary.sampler},
+                    {"split", o.split}, {"cases", cases.size()}, {"seeds", seeds}, {"steps", steps}};
+  if (supervised) {
+    const Summary e = summarise(ens_dice), eh = summarise(ens_hd95), s = summarise(sup_dice), sh = summarise(sup_hd95),
+                  dd = summarise(diff_dice);
+    summary.ensemble_dice = e.mean;
+    summary.ensemble_hd95 = eh.mean;
+    summary.ensemble_p_value = wilcoxon_signed_rank(ens_dice, sup_dice);
+    ResultTable ens({"method", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "p_vs_supervised"});
+    ens.add({std::string("supervised"), s.mean, s.std, sh.mean, sh.std, std::nan("")});
+    ens.add({summary.strategy, dd.mean, dd.std, summary.steps.back().hd95_mean, summary.steps.back().hd95_std,
+             wilcoxon_signed_rank(diff_dice, sup_dice)});
+    ens.add({std::string("ensemble"), e.mean, e.std, eh.mean, eh.std, summary.ensemble_p_value});
+    ens.write_csv(out / "ensemble.csv");
+    write_text(out / "ensemble.md", ens.to_markdown());
+    js["ensemble"] = {{"dice", e.mean}, {"hd95", eh.mean}, {"p_vs_supervised", summary.ensemble_p_value}};
+  }
+  const StepSummary& last = summary.steps.back();
+  js["final"] = {{"dice", last.dice_mean}, {"dice_std", last.dice_std}, {"hd95", last.hd95_mean},
+                 {"hd95_std", last.hd95_std}};
+  write_text(out / "summary.json", js.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace diffseg::eval

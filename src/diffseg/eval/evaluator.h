@@ -1,0 +1,52 @@
+#pragma once
+// Evaluation the way the paper does it (DESIGN §10, §14.7, §14.9): every sampling step's segmentation scored per
+// case and class (Dice, HD95, ASSD, NSD), several inference seeds for the seed-variance table, and optionally the
+// ensemble of a diffusion run with a supervised run (class probabilities averaged).
+//
+// Writes into `out`: cases.csv/.json (case, seed, step, label, metrics), steps.csv/.md (mean ± std per step over
+// cases, seed 0), seed_variance.csv/.md (per step, mean over cases of max − min across seeds), ensemble.csv/.md when
+// asked, and summary.json.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "diffseg/diffusion/sampler.h"
+#include "diffseg/metrics/segmentation_metrics.h"
+
+namespace diffseg::eval {
+
+struct EvalOptions {
+  std::string split = "test";
+  std::string checkpoint = "best";
+  diffusion::SamplerOptions sampler;   // kind and steps; the run's time input is kept
+  int64_t seeds = 1;
+  std::vector<int64_t> overlap;        // sliding-window overlap (default 0)
+  metrics::MetricOptions metrics;
+  std::filesystem::path ensemble_with; // a supervised run to ensemble with (optional)
+  std::filesystem::path data;          // dataset folder; default: the run's data.path
+};
+
+struct StepSummary {
+  int64_t step;                 // 1-based, as in the paper ("step 1" = first denoising step)
+  double dice_mean, dice_std, hd95_mean, hd95_std;
+  int64_t hd95_nan;
+  double dice_seed_range, hd95_seed_range;  // seed variance (NaN with one seed)
+};
+
+struct EvalSummary {
+  std::string run, strategy, sampler;
+  std::vector<StepSummary> steps;
+  double ensemble_dice = std::nan(""), ensemble_hd95 = std::nan("");
+  double ensemble_p_value = std::nan("");  // Wilcoxon signed-rank vs the supervised run's Dice
+};
+
+EvalSummary evaluate_run(const std::filesystem::path& run, const EvalOptions& options, c10::Device device,
+                         const std::filesystem::path& out);
+
+// Two-sided Wilcoxon signed-rank test (normal approximation with tie correction) on paired samples; NaN pairs and
+// zero differences are dropped. Returns the p-value (1 when no differences remain).
+double wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace diffseg::eval

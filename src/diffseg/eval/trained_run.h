@@ -1,0 +1,31 @@
+#pragma once
+// A finished (or checkpointed) training run, loaded back for inference and evaluation: its effective config, the
+// network with the chosen weights, the strategy (which tells how to sample) and the diffusion schedule.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <c10/core/Device.h>
+
+#include "diffseg/core/config.h"
+#include "diffseg/diffusion/gaussian_diffusion.h"
+#include "diffseg/model/unet.h"
+#include "diffseg/train/strategy.h"
+#include "diffseg/train/trainer_options.h"
+
+namespace diffseg::eval {
+
+struct TrainedRun {
+  std::filesystem::path folder;
+  Config config;
+  train::TrainerOptions options;
+  model::UNet net{nullptr};
+  std::unique_ptr<train::Strategy> strategy;
+  std::unique_ptr<diffusion::GaussianDiffusion> diffusion;
+  int64_t num_classes = 0;
+};
+
+// checkpoint: "best" (model_best.pt) or "last" (model_last.pt). InputError naming the file when it is missing.
+TrainedRun load_run(const std::filesystem::path& folder, const std::string& checkpoint, c10::Device device);
+
+}  // namespace diffseg::eval

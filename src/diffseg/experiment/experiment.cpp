@@ -1,0 +1,196 @@
+#include "diffseg/experiment/experiment.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include "diffseg/core/atomic_file.h"
+#include "diffseg/core/config.h"
+#include "diffseg/core/error.h"
+#include "diffseg/core/progress.h"
+#include "diffseg/core/results.h"
+#include "diffseg/data/synthetic.h"
+#include "diffseg/eval/evaluator.h"
+#include "diffseg/train/trainer.h"
+
+namespace diffseg::experiment {
+namespace fs = std::filesystem;
+
+namespace {
+std::string yaml_scalar(const YAML::Node& n) {
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+void write_text(const fs::path& path, const std::string& text) {
+  write_atomically(path, [&](const fs::path& tmp) {
+    std::ofstream out(tmp);
+    out << text;
+    out.flush();
+    if (!out) throw OutputError(path, "write failed");
+  });
+}
+bool finished(const fs::path& run) {
+  std::ifstream in(run / "status.json");
+  if (!in) return false;
+  try {
+    return nlohmann::json::parse(in).value("finished", false);
+  } catch (...) {
+    return false;
+  }
+}
+double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::nan(""); }
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+}  // namespace
+
+ExperimentSpec load_experiment(const fs::path& yaml) {
+  const Config c = Config::load(yaml);
+  const fs::path base = yaml.parent_path();
+  ExperimentSpec s;
+  s.name = c.get<std::string>("name", yaml.stem().string());
+  s.config = fs::absolute(base / c.require<std::string>("config"));
+  if (c.has("data.path")) s.data = fs::absolute(base / c.get<std::string>("data.path", ""));
+  s.synthetic_dims = c.get<int>("data.synthetic.dims", s.synthetic_dims);
+  s.synthetic_cases = c.get<int>("data.synthetic.cases", s.synthetic_cases);
+  s.synthetic_classes = c.get<int>("data.synthetic.classes", s.synthetic_classes);
+  s.synthetic_size = c.get<std::vector<int64_t>>("data.synthetic.size", s.synthetic_size);
+  s.synthetic_seed = c.get<uint64_t>("data.synthetic.seed", s.synthetic_seed);
+  s.strategies = c.get<std::vector<std::string>>("strategies", {"supervised", "rec_xT"});
+  for (const auto& st : s.strategies) train::check_strategy_name(st);
+  s.samplers = c.get<std::vector<std::string>>("samplers", {"ddpm"});
+  for (const auto& sm : s.samplers) diffusion::parse_sampler(sm);
+  s.steps = c.get<int64_t>("steps", s.steps);
+  s.seeds = c.get<int64_t>("seeds", s.seeds);
+  s.ensemble_supervised = c.get<std::string>("ensemble.supervised", "");
+  s.ensemble_with = c.get<std::vector<std::string>>("ensemble.with", {});
+  if (c.has("overrides")) {
+    const YAML::Node o = c.root()["overrides"];
+    if (!o.IsMap()) throw InputError(yaml, "\"overrides\" must map config keys to values");
+    for (auto it = o.begin(); it != o.end(); ++it)
+      s.overrides.push_back(it->first.as<std::string>() + "=" + yaml_scalar(it->second));
+  }
+  if (!fs::exists(s.config)) throw InputError(yaml, "config " + s.config.string() + " not found");
+  return s;
+}
+
+fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) {
+  ensure_directory(o.out / "results");
+  fs::path data = spec.data;
+  if (data.empty()) {
+    data = o.out / "data";
+    if (!fs::exists(data / "dataset.json")) {
+      data::SyntheticOptions so;
+      so.dims = spec.synthetic_dims;
+      so.cases = spec.synthetic_cases;
+      so.foreground_classes = spec.synthetic_classes;
+      for (size_t a = 0; a < spec.synthetic_size.size() && a < 3; ++a) so.size[a] = spec.synthetic_size[a];
+      so.seed = spec.synthetic_seed;
+      data::write_synthetic_dataset(data, so);
+    }
+  }
+  int64_t total = static_cast<int64_t>(spec.strategies.size());
+  for (const auto& st : spec.strategies) total += st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size());
+  total += static_cast<int64_t>(spec.ensemble_with.size());
+  Progress progress("experiment " + spec.name, total, "jobs");
+
+  // 1. Train every strategy (skip finished runs, resume interrupted ones).
+  for (const auto& st : spec.strategies) {
+    const fs::path run = o.out / "runs" / st;
+    if (!finished(run)) {
+      Config config = Config::load(spec.config);
+      config.set("data.path=\"" + data.string() + "\"");
+      config.set("train.strategy=" + st);
+      for (const auto& ov : spec.overrides) config.set(ov);
+      train::TrainerOptions to = train::trainer_options_from_config(config);
+      to.out = run;
+      const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
+      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", st);
+      train::run_training(config, to, o.device, resume);
+    }
+    progress.advance(1, "trained " + st);
+  }
+  // 2. Evaluate every strategy with every sampler (supervised once).
+  ResultTable table1({"strategy", "sampler", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
+  ResultTable steps({"strategy", "sampler", "step", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
+  ResultTable table4({"strategy", "step", "dice_seed_range", "hd95_seed_range"});
+  for (const auto& st : spec.strategies) {
+    const std::vector<std::string> samplers = st == "supervised" ? std::vector<std::string>{"ddpm"} : spec.samplers;
+    for (const auto& sm : samplers) {
+      const fs::path run = o.out / "runs" / st;
+      const fs::path out = run / ("eval_test_" + (st == "supervised" ? std::string("none") : sm));
+      if (!fs::exists(out / "summary.json")) {
+        eval::EvalOptions eo;
+        eo.sampler.kind = diffusion::parse_sampler(sm);
+        eo.sampler.steps = spec.steps;
+        eo.seeds = spec.seeds;
+        eo.metrics.threads = o.threads;
+        eval::evaluate_run(run, eo, o.device, out);
+      }
+      const nlohmann::json s = read_json(out / "summary.json");
+      const std::string sampler_name = st == "supervised" ? "-" : sm;
+      const nlohmann::json& f = s["final"];
+      table1.add({st, sampler_name, number(f["dice"]), number(f["dice_std"]), number(f["hd95"]), number(f["hd95_std"])});
+      std::ifstream in(out / "steps.csv");
+      std::string line;
+      std::getline(in, line);  // header
+      while (std::getline(in, line)) {
+        std::vector<double> v;
+        std::stringstream ls(line);
+        std::string cell;
+        while (std::getline(ls, cell, ',')) v.push_back(cell.empty() ? std::nan("") : std::stod(cell));
+        v.resize(8, std::nan(""));  // trailing empty (NaN) cells
+        steps.add({st, sampler_name, static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4]});
+        if (sm == "ddpm" && st != "supervised") table4.add({st, static_cast<int64_t>(v[0]), v[6], v[7]});
+      }
+      progress.advance(1, "evaluated " + st + " " + sampler_name);
+    }
+  }
+  // 3. Ensembles (DDPM, last step) with the supervised run.
+  ResultTable table2({"method", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "p_vs_supervised"});
+  for (const auto& with : spec.ensemble_with) {
+    if (spec.ensemble_supervised.empty()) break;
+    const fs::path run = o.out / "runs" / with, out = run / "eval_test_ensemble";
+    if (!fs::exists(out / "ensemble.csv")) {
+      eval::EvalOptions eo;
+      eo.sampler.steps = spec.steps;
+      eo.ensemble_with = o.out / "runs" / spec.ensemble_supervised;
+      eo.metrics.threads = o.threads;
+      eval::evaluate_run(run, eo, o.device, out);
+    }
+    std::ifstream in(out / "ensemble.csv");
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::vector<std::string> cells;
+      std::stringstream ls(line);
+      std::string cell;
+      while (std::getline(ls, cell, ',')) cells.push_back(cell);
+      cells.resize(6);
+      auto num = [](const std::string& x) { return x.empty() ? std::nan("") : std::stod(x); };
+      const std::string method = cells[0] == "ensemble" ? "ensemble (supervised + " + with + ")" : cells[0];
+      table2.add({method, num(cells[1]), num(cells[2]), num(cells[3]), num(cells[4]), num(cells[5])});
+    }
+    progress.advance(1, "ensemble " + with);
+  }
+  progress.finish();
+  const fs::path results = o.out / "results";
+  table1.write_csv(results / "table1.csv");
+  write_text(results / "table1.md", "# Table 1: last sampling step, test split\n\n" + table1.to_markdown());
+  steps.write_csv(results / "steps.csv");
+  table4.write_csv(results / "table4.csv");
+  write_text(results / "table4.md", "# Table 4: seed variance per step (DDPM)\n\n" + table4.to_markdown());
+  if (!table2.rows().empty()) {
+    table2.write_csv(results / "table2.csv");
+    write_text(results / "table2.md", "# Table 2: supervised, diffusion and their ensemble (DDPM)\n\n" + table2.to_markdown());
+  }
+  return results / "table1.md";
+}
+
+}  // namespace diffseg::experiment

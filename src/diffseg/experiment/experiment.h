@@ -1,0 +1,41 @@
+#pragma once
+// An experiment: a grid of training strategies × samplers on one dataset, run to completion (resumable: finished
+// runs and evaluations are skipped, interrupted runs resume), then tabulated like the paper:
+//   results/table1.{csv,md}  Dice / HD95 of the last step per strategy × sampler
+//   results/table2.{csv,md}  supervised vs a diffusion strategy vs their ensemble (with Wilcoxon p-values)
+//   results/table4.{csv,md}  seed variance per step (mean over cases of max − min across seeds), DDPM
+//   results/steps.csv        Dice and HD95 per sampling step for every strategy × sampler
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+namespace diffseg::experiment {
+
+struct ExperimentSpec {
+  std::string name;
+  std::filesystem::path config;       // run config (absolute after loading)
+  std::filesystem::path data;         // dataset folder; empty = generate synthetic data into OUT/data
+  int synthetic_dims = 2, synthetic_cases = 40, synthetic_classes = 3;
+  std::vector<int64_t> synthetic_size{48, 48};
+  uint64_t synthetic_seed = 0;
+  std::vector<std::string> strategies, samplers;
+  int64_t steps = 5, seeds = 1;
+  std::string ensemble_supervised;                 // strategy name of the supervised run ("" = no ensemble)
+  std::vector<std::string> ensemble_with;          // diffusion strategies to ensemble with it
+  std::vector<std::string> overrides;              // "key=value"
+};
+
+ExperimentSpec load_experiment(const std::filesystem::path& yaml);
+
+struct ExperimentOptions {
+  std::filesystem::path out;
+  c10::Device device = c10::kCPU;
+  int threads = 0;
+};
+
+// Runs everything not yet done; returns the path of results/table1.md.
+std::filesystem::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& options);
+
+}  // namespace diffseg::experiment

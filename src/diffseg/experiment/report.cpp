@@ -1,0 +1,131 @@
+#include "diffseg/experiment/report.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "diffseg/core/atomic_file.h"
+#include "diffseg/core/error.h"
+#include "diffseg/core/results.h"
+#include "diffseg/experiment/svg_chart.h"
+
+namespace diffseg::experiment {
+namespace fs = std::filesystem;
+
+namespace {
+
+double num(const std::string& s) {
+  if (s.empty()) return std::nan("");
+  try {
+    return std::stod(s);
+  } catch (...) {
+    return std::nan("");
+  }
+}
+
+std::string html_table(const CsvData& d, const std::string& id) {
+  std::string out = "<table id=\"" + id + "\"><thead><tr>";
+  for (const auto& h : d.header) out += "<th>" + html_escape(h) + "</th>";
+  out += "</tr></thead><tbody>";
+  char buf[64];
+  for (const auto& row : d.rows) {
+    out += "<tr>";
+    for (const auto& cell : row) {
+      const double v = num(cell);
+      if (!cell.empty() && std::isfinite(v) && cell.find_first_not_of("0123456789-") != std::string::npos) {
+        std::snprintf(buf, sizeof buf, "%.4f", v);
+        out += "<td>" + std::string(buf) + "</td>";
+      } else {
+        out += "<td>" + html_escape(cell.empty() ? "NaN" : cell) + "</td>";
+      }
+    }
+    out += "</tr>";
+  }
+  return out + "</tbody></table>";
+}
+
+// One series per run from a per-run CSV (x column, y column), smoothed by a running mean over `window` rows.
+std::vector<Series> per_run(const fs::path& runs, const std::string& file, const std::string& x, const std::string& y,
+                            size_t window) {
+  std::vector<Series> out;
+  if (!fs::is_directory(runs)) return out;
+  std::vector<fs::path> folders;
+  for (const auto& e : fs::directory_iterator(runs))
+    if (e.is_directory()) folders.push_back(e.path());
+  std::sort(folders.begin(), folders.end());
+  for (const auto& f : folders) {
+    const CsvData d = read_csv(f / file);
+    const int xi = d.column(x), yi = d.column(y);
+    if (xi < 0 || yi < 0) continue;
+    Series s{f.filename().string(), {}, {}};
+    double sum = 0;
+    std::vector<double> recent;
+    for (const auto& row : d.rows) {
+      const double v = num(row[static_cast<size_t>(yi)]);
+      if (!std::isfinite(v)) continue;
+      recent.push_back(v);
+      sum += v;
+      if (recent.size() > window) {
+        sum -= recent[recent.size() - window - 1];
+      }
+      s.x.push_back(num(row[static_cast<size_t>(xi)]));
+      s.y.push_back(sum / static_cast<double>(std::min(recent.size(), window)));
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_report(const fs::path& exp, const fs::path& html) {
+  const fs::path results = exp / "results";
+  if (!fs::exists(results / "table1.csv"))
+    throw InputError(results / "table1.csv", "not found: run `diffseg experiment` first (or pass its --out folder)");
+  std::string body;
+  body += "<h1>diffseg experiment: " + html_escape(exp.filename().string()) + "</h1>";
+  body += "<p>Segmentation by Gaussian diffusion with five sampling steps; every step's prediction is scored. Dice is "
+          "the mean over foreground classes per case, then mean ± standard deviation over the test cases; HD95 is in "
+          "mm (pixels for 2D data without spacing).</p>";
+  body += "<h2>Table 1 — last sampling step, per strategy and sampler</h2>" + html_table(read_csv(results / "table1.csv"), "table1");
+  if (fs::exists(results / "table2.csv"))
+    body += "<h2>Table 2 — supervised, diffusion and their ensemble (DDPM)</h2><p>p: two-sided Wilcoxon signed-rank "
+            "test on per-case Dice against the supervised model.</p>" +
+            html_table(read_csv(results / "table2.csv"), "table2");
+  body += "<h2>Table 4 — seed variance per step (DDPM)</h2><p>Mean over cases of the largest difference between "
+          "inference seeds.</p>" + html_table(read_csv(results / "table4.csv"), "table4");
+
+  // Dice per sampling step, one series per strategy × sampler.
+  const CsvData steps = read_csv(results / "steps.csv");
+  std::map<std::string, Series> by_key;
+  for (const auto& row : steps.rows) {
+    const std::string key = row[0] + (row[1] == "-" ? "" : " " + row[1]);
+    Series& s = by_key[key];
+    s.name = key;
+    s.x.push_back(num(row[2]));
+    s.y.push_back(num(row[3]));
+  }
+  std::vector<Series> step_series;
+  for (auto& [k, s] : by_key) step_series.push_back(s);
+  body += "<h2>Dice per sampling step</h2>" + svg_line_chart("Test Dice per sampling step", step_series, "step", "Dice", true);
+  body += "<h2>Training</h2>";
+  body += svg_line_chart("Training loss (running mean of 10 steps)", per_run(exp / "runs", "log.csv", "step", "loss", 10),
+                         "step", "loss");
+  body += svg_line_chart("Validation Dice", per_run(exp / "runs", "validation.csv", "step", "mean_dice", 1), "step",
+                         "mean foreground Dice", true);
+
+  const std::string page =
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>diffseg report</title><style>"
+      "body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+      "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}svg.chart{display:block;margin:1em 0}"
+      "</style></head><body>" + body + "</body></html>\n";
+  write_atomically(html, [&](const fs::path& tmp) {
+    std::ofstream out(tmp);
+    out << page;
+    out.flush();
+    if (!out) throw OutputError(html, "write failed");
+  });
+}
+
+}  // namespace diffseg::experiment
