@@ -10,6 +10,7 @@ packages=(
   libnifti2-dev libpng-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-scipy python3-nibabel python3-torch   # independent references for the tests
+  chromium                                   # renders the HTML report in a test
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "diffseg/core/error.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/eval/evaluator.h"
 
@@ -42,6 +43,10 @@ int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
     std::printf("ensemble with %s: Dice %.4f, HD95 %.3f (Wilcoxon p vs supervised %.3g)\n", o.ensemble_with.c_str(),
                 s.ensemble_dice, s.ensemble_hd95, s.ensemble_p_value);
   spdlog::info("tables written to {}", out.string());
+  if (s.failed_cases > 0) {
+    spdlog::error("{} case(s) could not be read and were left out (see above and summary.json)", s.failed_cases);
+    return static_cast<int>(ExitCode::bad_input);
+  }
   return 0;
 }
 

@@ -29,24 +29,19 @@ struct InferCmdOptions {
 // Each input case: one or more channel files; outputs are named after the first.
 std::vector<std::vector<fs::path>> inputs_of(const InferCmdOptions& o) {
   const fs::path in = o.input;
-  if (fs::is_regular_file(in) && in.filename() == "dataset.json") {
-    std::vector<std::vector<fs::path>> out;
-    for (const auto& e : io::read_dataset(in).split(o.split)) out.push_back(e.images);
-    return out;
-  }
-  if (fs::is_directory(in)) {
-    if (fs::exists(in / "dataset.json")) {
-      std::vector<std::vector<fs::path>> out;
-      for (const auto& e : io::read_dataset(in).split(o.split)) out.push_back(e.images);
-      return out;
-    }
-    std::vector<std::vector<fs::path>> out;
+  std::vector<std::vector<fs::path>> out;
+  const bool dataset_file = fs::is_regular_file(in) && in.filename() == "dataset.json";
+  if (dataset_file || (fs::is_directory(in) && fs::exists(in / "dataset.json"))) {
+    const io::Dataset dataset = io::read_dataset(in);  // kept alive while its entries are read
+    for (const auto& e : dataset.split(o.split)) out.push_back(e.images);
+  } else if (fs::is_directory(in)) {
     for (const auto& e : fs::directory_iterator(in))
       if (e.is_regular_file() && io::is_image_file_name(e.path())) out.push_back({e.path()});
     std::sort(out.begin(), out.end());
-    return out;
+  } else {
+    out.push_back({in});
   }
-  return {{in}};
+  return out;
 }
 
 int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {

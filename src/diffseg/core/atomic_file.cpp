@@ -1,6 +1,7 @@
 #include "diffseg/core/atomic_file.h"
 
 #include <atomic>
+#include <fstream>
 #include <string>
 #include <system_error>
 #include <unistd.h>
@@ -48,6 +49,15 @@ void write_atomically(const fs::path& target, const std::function<void(const fs:
     fs::remove(tmp, ignore);
     throw;
   }
+}
+
+void write_text_atomically(const fs::path& target, const std::string& text) {
+  write_atomically(target, [&](const fs::path& tmp) {
+    std::ofstream out(tmp);
+    out << text;
+    out.flush();
+    if (!out) throw OutputError(target, "write failed (disk full or not writable?)");
+  });
 }
 
 }  // namespace diffseg

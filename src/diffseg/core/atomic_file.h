@@ -3,6 +3,7 @@
 // old file or the complete new one, never a truncated one.
 #include <filesystem>
 #include <functional>
+#include <string>
 
 namespace diffseg {
 
@@ -11,6 +12,9 @@ namespace diffseg {
 // file is removed and the error is rethrown (as OutputError when it is a filesystem failure).
 void write_atomically(const std::filesystem::path& target,
                       const std::function<void(const std::filesystem::path& tmp)>& write);
+
+// Writes `text` to `target` atomically; OutputError when the disk is full or the folder not writable.
+void write_text_atomically(const std::filesystem::path& target, const std::string& text);
 
 // Creates the folder (and parents) or throws OutputError naming it.
 void ensure_directory(const std::filesystem::path& dir);

@@ -93,18 +93,10 @@ std::string ResultTable::to_markdown(int precision) const {
 }
 
 namespace {
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  write_atomically(path, [&](const std::filesystem::path& tmp) {
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    if (!out) throw OutputError(path, "write failed (disk full or not writable?)");
-  });
-}
 }  // namespace
 
-void ResultTable::write_json(const std::filesystem::path& path) const { write_text(path, to_json()); }
-void ResultTable::write_csv(const std::filesystem::path& path) const { write_text(path, to_csv()); }
+void ResultTable::write_json(const std::filesystem::path& path) const { write_text_atomically(path, to_json()); }
+void ResultTable::write_csv(const std::filesystem::path& path) const { write_text_atomically(path, to_csv()); }
 
 int CsvData::column(const std::string& name) const {
   for (size_t i = 0; i < header.size(); ++i)

@@ -22,16 +22,19 @@ struct CachedCase {
 
 class CaseCache {
  public:
-  // Reads every entry of `split`; an unreadable case raises InputError naming its file.
-  CaseCache(const io::Dataset& dataset, const std::string& split, int threads = 0);
+  // Reads every entry of `split`. An unreadable case raises InputError naming its file, or, with `skip_bad`, is
+  // reported in the log, listed in failures() and left out (evaluation goes on with the other cases).
+  CaseCache(const io::Dataset& dataset, const std::string& split, int threads = 0, bool skip_bad = false);
   explicit CaseCache(std::vector<CachedCase> cases) : cases_(std::move(cases)) {}
 
   const std::vector<CachedCase>& cases() const { return cases_; }
   size_t size() const { return cases_.size(); }
   const CachedCase& operator[](size_t i) const { return cases_[i]; }
+  const std::vector<std::string>& failures() const { return failures_; }  // "file: problem" per skipped case
 
  private:
   std::vector<CachedCase> cases_;
+  std::vector<std::string> failures_;
 };
 
 }  // namespace diffseg::data

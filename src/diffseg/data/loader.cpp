@@ -6,17 +6,12 @@
 #include <torch/torch.h>
 
 #include "diffseg/core/error.h"
+#include "diffseg/core/seed.h"
 #include "diffseg/data/patches.h"
 
 namespace diffseg::data {
 
 namespace {
-uint64_t mix(uint64_t a, uint64_t b) {
-  uint64_t z = a + 0x9E3779B97F4A7C15ull * (b + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 at::Generator generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 }  // namespace
 
@@ -45,14 +40,14 @@ BatchLoader::~BatchLoader() {
 Batch BatchLoader::make_batch(int64_t index) const {
   const int64_t n = static_cast<int64_t>(cases_->size());
   const int64_t epoch = index / batches_per_epoch_, within = index % batches_per_epoch_;
-  const at::Tensor perm = torch::randperm(n, generator(mix(options_.seed, static_cast<uint64_t>(epoch))), torch::kLong);
+  const at::Tensor perm = torch::randperm(n, generator(mix_seed(options_.seed, static_cast<uint64_t>(epoch))), torch::kLong);
   Batch b;
   b.index = index;
   std::vector<at::Tensor> images, labels;
   for (int64_t slot = 0; slot < options_.batch_size; ++slot) {
     const int64_t k = perm[(within * options_.batch_size + slot) % n].item<int64_t>();
     const CachedCase& c = (*cases_)[static_cast<size_t>(k)];
-    at::Generator g = generator(mix(mix(options_.seed ^ 0xA5A5A5A5ull, static_cast<uint64_t>(index)),
+    at::Generator g = generator(mix_seed(mix_seed(options_.seed ^ 0xA5A5A5A5ull, static_cast<uint64_t>(index)),
                                     static_cast<uint64_t>(slot)));
     at::Tensor image = c.image, label = c.label;
     if (options_.augment) augment_geometry(image, label, c.spacing, options_.augmentation, g);

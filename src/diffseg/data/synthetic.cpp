@@ -9,6 +9,7 @@
 
 #include "diffseg/core/error.h"
 #include "diffseg/core/progress.h"
+#include "diffseg/core/seed.h"
 #include "diffseg/data/tensor_image.h"
 #include "diffseg/io/image_file.h"
 
@@ -17,14 +18,6 @@ namespace fs = std::filesystem;
 namespace F = torch::nn::functional;
 
 namespace {
-
-// splitmix64: decorrelates (seed, case index) pairs into independent generator seeds.
-uint64_t mix_seed(uint64_t seed, uint64_t index) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (index + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 class CaseGenerator {
  public:

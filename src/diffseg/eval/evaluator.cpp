@@ -44,14 +44,6 @@ std::vector<int32_t> to_labels(const at::Tensor& t) {
   return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  write_atomically(path, [&](const fs::path& tmp) {
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    if (!out) throw OutputError(path, "write failed");
-  });
-}
 
 struct CaseScores {
   double dice, hd95;
@@ -94,8 +86,9 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   TrainedRun run = load_run(run_folder, o.checkpoint, device);
   const fs::path data_path = o.data.empty() ? run.options.data : o.data;
   const io::Dataset dataset = io::read_dataset(data_path);
-  const data::CaseCache cases(dataset, o.split);
-  if (cases.size() == 0) throw UsageError("the " + o.split + " split of " + data_path.string() + " has no cases");
+  const data::CaseCache cases(dataset, o.split, 0, /*skip_bad=*/true);
+  if (cases.size() == 0)
+    throw UsageError("the " + o.split + " split of " + data_path.string() + " has no usable cases");
   std::unique_ptr<TrainedRun> supervised;
   if (!o.ensemble_with.empty()) {
     supervised = std::make_unique<TrainedRun>(load_run(o.ensemble_with, o.checkpoint, device));
@@ -172,6 +165,7 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   summary.run = run_folder.filename().string();
   summary.strategy = run.strategy->name();
   summary.sampler = run.strategy->is_diffusion() ? diffusion::to_string(o.sampler.kind) : "none";
+  summary.failed_cases = static_cast<int64_t>(cases.failures().size());
   ResultTable steps_table({"step", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "hd95_nan", "dice_seed_range",
                            "hd95_seed_range"});
   for (int64_t t = 0; t < steps; ++t) {
@@ -201,9 +195,10 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   table.write_csv(out / "cases.csv");
   table.write_json(out / "cases.json");
   steps_table.write_csv(out / "steps.csv");
-  write_text(out / "steps.md", steps_table.to_markdown());
+  write_text_atomically(out / "steps.md", steps_table.to_markdown());
   nlohmann::json js{{"run", summary.run}, {"strategy", summary.strategy}, {"sampler", summary.sampler},
-                    {"split", o.split}, {"cases", cases.size()}, {"seeds", seeds}, {"steps", steps}};
+                    {"split", o.split}, {"cases", cases.size()}, {"failed_cases", cases.failures()},
+                    {"seeds", seeds}, {"steps", steps}};
   if (supervised) {
     const Summary e = summarise(ens_dice), eh = summarise(ens_hd95), s = summarise(sup_dice), sh = summarise(sup_hd95),
                   dd = summarise(diff_dice);
@@ -216,13 +211,13 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
              wilcoxon_signed_rank(diff_dice, sup_dice)});
     ens.add({std::string("ensemble"), e.mean, e.std, eh.mean, eh.std, summary.ensemble_p_value});
     ens.write_csv(out / "ensemble.csv");
-    write_text(out / "ensemble.md", ens.to_markdown());
+    write_text_atomically(out / "ensemble.md", ens.to_markdown());
     js["ensemble"] = {{"dice", e.mean}, {"hd95", eh.mean}, {"p_vs_supervised", summary.ensemble_p_value}};
   }
   const StepSummary& last = summary.steps.back();
   js["final"] = {{"dice", last.dice_mean}, {"dice_std", last.dice_std}, {"hd95", last.hd95_mean},
                  {"hd95_std", last.hd95_std}};
-  write_text(out / "summary.json", js.dump(2) + "\n");
+  write_text_atomically(out / "summary.json", js.dump(2) + "\n");
   return summary;
 }
 

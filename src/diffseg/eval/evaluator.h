@@ -38,6 +38,7 @@ struct StepSummary {
 struct EvalSummary {
   std::string run, strategy, sampler;
   std::vector<StepSummary> steps;
+  int64_t failed_cases = 0;  // unreadable cases, reported and left out
   double ensemble_dice = std::nan(""), ensemble_hd95 = std::nan("");
   double ensemble_p_value = std::nan("");  // Wilcoxon signed-rank vs the supervised run's Dice
 };

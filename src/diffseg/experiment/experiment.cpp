@@ -26,14 +26,6 @@ std::string yaml_scalar(const YAML::Node& n) {
   e << YAML::Flow << n;
   return e.c_str();
 }
-void write_text(const fs::path& path, const std::string& text) {
-  write_atomically(path, [&](const fs::path& tmp) {
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    if (!out) throw OutputError(path, "write failed");
-  });
-}
 bool finished(const fs::path& run) {
   std::ifstream in(run / "status.json");
   if (!in) return false;
@@ -182,13 +174,13 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   progress.finish();
   const fs::path results = o.out / "results";
   table1.write_csv(results / "table1.csv");
-  write_text(results / "table1.md", "# Table 1: last sampling step, test split\n\n" + table1.to_markdown());
+  write_text_atomically(results / "table1.md", "# Table 1: last sampling step, test split\n\n" + table1.to_markdown());
   steps.write_csv(results / "steps.csv");
   table4.write_csv(results / "table4.csv");
-  write_text(results / "table4.md", "# Table 4: seed variance per step (DDPM)\n\n" + table4.to_markdown());
+  write_text_atomically(results / "table4.md", "# Table 4: seed variance per step (DDPM)\n\n" + table4.to_markdown());
   if (!table2.rows().empty()) {
     table2.write_csv(results / "table2.csv");
-    write_text(results / "table2.md", "# Table 2: supervised, diffusion and their ensemble (DDPM)\n\n" + table2.to_markdown());
+    write_text_atomically(results / "table2.md", "# Table 2: supervised, diffusion and their ensemble (DDPM)\n\n" + table2.to_markdown());
   }
   return results / "table1.md";
 }

@@ -120,12 +120,7 @@ void write_report(const fs::path& exp, const fs::path& html) {
       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
       "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}svg.chart{display:block;margin:1em 0}"
       "</style></head><body>" + body + "</body></html>\n";
-  write_atomically(html, [&](const fs::path& tmp) {
-    std::ofstream out(tmp);
-    out << page;
-    out.flush();
-    if (!out) throw OutputError(html, "write failed");
-  });
+  write_text_atomically(html, page);
 }
 
 }  // namespace diffseg::experiment

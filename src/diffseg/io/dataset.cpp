@@ -185,12 +185,7 @@ void write_dataset(const Dataset& d) {
   doc["validation"] = entries(d.validation);
   doc["test"] = entries(d.test);
 
-  write_atomically(d.root / "dataset.json", [&](const fs::path& tmp) {
-    std::ofstream out(tmp);
-    out << doc.dump(2) << '\n';
-    out.flush();
-    if (!out) throw OutputError(d.root / "dataset.json", "write failed (disk full or not writable?)");
-  });
+  write_text_atomically(d.root / "dataset.json", doc.dump(2) + "\n");
 }
 
 }  // namespace diffseg::io

@@ -23,14 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_text(const fs::path& path, const std::string& text) {
-  write_atomically(path, [&](const fs::path& tmp) {
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    if (!out) throw OutputError(path, "write failed (disk full or not writable?)");
-  });
-}
 
 // Keeps the header and the rows whose first field (the step) is below `max_step`: a resumed run rewrites the
 // steps after its checkpoint, so they must not appear twice.
@@ -44,7 +36,7 @@ void truncate_log(const fs::path& path, int64_t max_step) {
     header = false;
   }
   in.close();
-  write_text(path, kept);
+  write_text_atomically(path, kept);
 }
 
 void append_line(const fs::path& path, const std::string& header, const std::string& line) {
@@ -98,7 +90,7 @@ TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bo
     throw UsageError("--resume: no checkpoint in " + (o.out / "checkpoints").string());
   if (!resume && fs::exists(last_ckpt))
     throw UsageError(o.out.string() + " already holds a run; use --resume to continue it or choose another --out");
-  write_text(o.out / "config.yaml", config.dump());
+  write_text_atomically(o.out / "config.yaml", config.dump());
 
   // --- model, optimiser, diffusion, strategy
   torch::manual_seed(o.seed);  // dropout and anything else on the default generator
@@ -233,7 +225,7 @@ TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bo
                         {"skipped", state.skipped},  {"best_step", state.best_step},
                         {"best_mean_dice", std::isfinite(state.best_score) ? nlohmann::json(state.best_score) : nlohmann::json(nullptr)},
                         {"stopped_early", result.stopped_early}, {"finished", true}};
-  write_text(o.out / "status.json", status.dump(2) + "\n");
+  write_text_atomically(o.out / "status.json", status.dump(2) + "\n");
   result.steps = state.step;
   result.skipped = state.skipped;
   result.best_score = state.best_score;

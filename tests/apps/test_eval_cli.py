@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""`diffseg experiment`, `evaluate`, `infer` and `report` as a user runs them, on tiny synthetic data.
+
+Usage: test_eval_cli.py PATH/TO/diffseg   (prints 'N passed, N failed')
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import nibabel as nib
+import numpy as np
+
+BIN = sys.argv[1]
+HERE = os.path.dirname(os.path.abspath(__file__))
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append(bool(condition))
+    print(("ok     " if condition else "FAILED ") + name + ("" if condition else f"  -- {str(detail)[-1500:]}"), flush=True)
+
+
+def run(*args, timeout=900):
+    p = subprocess.run([BIN, "-q", *args], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    spec = os.path.join(tmp, "exp.yaml")
+    with open(spec, "w") as f:
+        f.write(f"""name: tiny
+config: {os.path.join(HERE, 'tiny_2d.yaml')}
+data:
+  synthetic: {{dims: 2, cases: 14, size: [32, 32], classes: 3, seed: 2}}
+strategies: [supervised, rec_xT]
+samplers: [ddpm, ddim]
+steps: 5
+seeds: 2
+ensemble: {{supervised: supervised, with: [rec_xT]}}
+overrides:
+  train.max_steps: 12
+  train.validate_every: 6
+""")
+    out = os.path.join(tmp, "exp")
+    rc, stdout, err = run("experiment", "--config", spec, "--out", out)
+    check("experiment: finishes and prints Table 1", rc == 0 and "Table 1" in stdout, err)
+    t1 = open(os.path.join(out, "results", "table1.csv")).read().splitlines() if rc == 0 else []
+    check("experiment: Table 1 has supervised + rec_xT x {ddpm, ddim}", len(t1) == 4 and t1[0].startswith("strategy"), t1)
+    t4 = open(os.path.join(out, "results", "table4.csv")).read().splitlines() if rc == 0 else []
+    check("experiment: Table 4 has 5 steps of seed variance for rec_xT", len(t4) == 6, t4)
+    check("experiment: Table 2 (ensemble) written", os.path.exists(os.path.join(out, "results", "table2.csv")))
+    log = os.path.join(out, "runs", "rec_xT", "log.csv")
+    mtime = os.path.getmtime(log) if os.path.exists(log) else None
+    rc, stdout, err = run("experiment", "--config", spec, "--out", out)
+    check("experiment: a second run reuses finished runs (no retraining)", rc == 0 and os.path.getmtime(log) == mtime, err)
+
+    # evaluate: per-step records and seed ranges.
+    ev = os.path.join(tmp, "ev")
+    rc, stdout, err = run("evaluate", "--run", os.path.join(out, "runs", "rec_xT"), "--seeds", "3", "--steps", "4",
+                          "--sampler", "ddim", "--out", ev)
+    recs = json.load(open(os.path.join(ev, "cases.json"))) if rc == 0 else []
+    steps = {r["step"] for r in recs}
+    check("evaluate: records for 4 steps x 3 seeds x 3 classes per case",
+          rc == 0 and steps == {1, 2, 3, 4} and {r["seed"] for r in recs} == {0, 1, 2} and
+          {r["label"] for r in recs} == {1, 2, 3}, err)
+    summary = json.load(open(os.path.join(ev, "summary.json"))) if rc == 0 else {}
+    check("evaluate: summary.json has the final Dice", 0 <= summary.get("final", {}).get("dice", -1) <= 1, summary)
+
+    # A corrupt test image is reported and the other cases are still evaluated (exit 3 at the end).
+    data_copy = os.path.join(tmp, "data_copy")
+    shutil.copytree(os.path.join(out, "data"), data_copy)
+    ds = json.load(open(os.path.join(data_copy, "dataset.json")))
+    bad = os.path.join(data_copy, ds["test"][0]["image"])
+    os.truncate(bad, os.path.getsize(bad) // 2)
+    ev2 = os.path.join(tmp, "ev2")
+    rc, stdout, err = run("evaluate", "--run", os.path.join(out, "runs", "rec_xT"), "--data", data_copy, "--out", ev2)
+    summary2 = json.load(open(os.path.join(ev2, "summary.json"))) if os.path.exists(os.path.join(ev2, "summary.json")) else {}
+    check("evaluate: a corrupt case is named, skipped, and the rest evaluated (exit 3)",
+          rc == 3 and os.path.basename(bad) in err and summary2.get("cases") == len(ds["test"]) - 1, (rc, err[-800:]))
+
+    # report: renders in headless Chromium with its tables and charts.
+    html = os.path.join(out, "report.html")
+    rc, stdout, err = run("report", "--experiment", out, "--out", html)
+    check("report: written", rc == 0 and os.path.getsize(html) > 2000, err)
+    chromium = shutil.which("chromium")
+    if chromium:
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={os.path.join(tmp, 'chrome')}"]
+        dom = subprocess.run([chromium, *flags, "--dump-dom", "file://" + html], capture_output=True, text=True,
+                             timeout=120).stdout
+        check("report: Chromium renders the tables and 3 charts",
+              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count("<svg") == 3 and "<polyline" in dom,
+              dom[:500])
+        shot = os.path.join(tmp, "report.png")
+        subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1000,1600", "file://" + html],
+                       capture_output=True, timeout=120)
+        check("report: the screenshot is not blank", os.path.exists(shot) and os.path.getsize(shot) > 20000,
+              os.path.getsize(shot) if os.path.exists(shot) else "no screenshot")
+    else:
+        check("report: chromium is installed (scripts/setup.sh installs it)", False, "chromium not found")
+
+    # infer (2D PNG in → PNG out, same size) and every step + uncertainty.
+    pred = os.path.join(tmp, "pred")
+    rc, stdout, err = run("infer", "--run", os.path.join(out, "runs", "rec_xT"), "--input",
+                          os.path.join(out, "data", "imagesTr"), "--output", pred, "--save-steps", "--seeds", "2",
+                          "--uncertainty")
+    files = sorted(os.listdir(pred)) if rc == 0 else []
+    check("infer: a label map per image, per step, and an uncertainty map",
+          rc == 0 and "case_000.png" in files and "case_000_step5.png" in files and
+          "case_000_uncertainty.nii.gz" in files and len([f for f in files if f.endswith("_step1.png")]) == 14, err)
+
+    # 3D: NIfTI in → NIfTI out with the input's affine and shape.
+    data3 = os.path.join(tmp, "d3")
+    subprocess.run([BIN, "-q", "synth", "--out", data3, "--dims", "3", "--cases", "6", "--size", "16,16,8"], check=True)
+    run3 = os.path.join(tmp, "r3")
+    rc, stdout, err = run("train", "--config", os.path.join(HERE, "tiny_3d.yaml"), "--data", data3, "--out", run3)
+    check("train: a tiny 3D run finishes", rc == 0, err)
+    pred3 = os.path.join(tmp, "p3")
+    rc, stdout, err = run("infer", "--run", run3, "--input", data3, "--split", "test", "--output", pred3)
+    ins = nib.load(os.path.join(data3, "imagesTr", "case_005.nii.gz"))
+    outp = os.path.join(pred3, "case_005.nii.gz")
+    ok = rc == 0 and os.path.exists(outp)
+    o3 = nib.load(outp) if ok else None
+    check("infer: 3D output keeps the input's shape and affine",
+          ok and o3.shape == ins.shape and np.allclose(o3.affine, ins.affine, atol=1e-5), err)
+    rc, stdout, err = run("infer", "--run", run3, "--input", os.path.join(tmp, "missing.nii.gz"), "--output", pred3)
+    check("infer: a missing input is exit 3 naming it", rc == 3 and "missing.nii.gz" in err, err)
+
+passed = sum(results)
+print(f"{passed} passed, {len(results) - passed} failed")
+sys.exit(0 if passed == len(results) else 1)
