@@ -62,6 +62,18 @@ with tempfile.TemporaryDirectory() as tmp:
     status = json.load(open(os.path.join(b, "status.json")))
     check("train: status.json reports the finished run", status["finished"] and status["steps"] == 24, status)
 
+    # Mixed precision (bf16 autocast on the CPU) and gradient checkpointing run and stay finite.
+    c = os.path.join(tmp, "bf16")
+    p = subprocess.run(train_args(data, c, "--max-steps", "6", "--set", "train.precision=bf16",
+                                  "--set", "model.gradient_checkpointing=true", "--set", "train.validate_every=6"),
+                       capture_output=True, text=True, timeout=600)
+    rows = list(csv.DictReader(open(os.path.join(c, "log.csv")))) if p.returncode == 0 else []
+    check("train: bf16 autocast + gradient checkpointing trains with finite losses",
+          len(rows) == 6 and all(r["skipped"] == "0" for r in rows), p.stderr[-1500:])
+    p = subprocess.run(train_args(data, os.path.join(tmp, "fp16"), "--set", "train.precision=fp16"),
+                       capture_output=True, text=True)
+    check("train: fp16 on the CPU is refused with a usage error", p.returncode == 2 and "fp16" in p.stderr, p.stderr)
+
     # Refusals.
     p = subprocess.run(train_args(data, a), capture_output=True, text=True)
     check("train: an existing run is not overwritten without --resume (exit 2)", p.returncode == 2, p.stderr)

@@ -5,8 +5,9 @@
 namespace diffseg::model {
 
 ResBlockImpl::ResBlockImpl(int64_t dims, int64_t channels, int64_t kernel, double p, int64_t time_dim,
-                           bool time_before_norm)
-    : time_before_norm_(time_before_norm) {
+                           bool time_before_norm, bool checkpoint)
+    : checkpoint_(checkpoint), time_before_norm_(time_before_norm) {
+  block_fn_ = [this](const std::vector<torch::Tensor>& in) { return compute(in[0], in.size() > 1 ? in[1] : torch::Tensor()); };
   const std::vector<int64_t> k(static_cast<size_t>(dims), kernel), one(static_cast<size_t>(dims), 1);
   conv1 = register_module("conv1", Conv(dims, channels, channels, k, one, false));
   norm1 = register_module("norm1", make_norm(channels));
@@ -17,6 +18,13 @@ ResBlockImpl::ResBlockImpl(int64_t dims, int64_t channels, int64_t kernel, doubl
 }
 
 torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& e) {
+  if (!checkpoint_ || !is_training() || !torch::GradMode::is_enabled()) return compute(x, e);
+  std::vector<torch::Tensor> inputs{x};
+  if (e.defined()) inputs.push_back(e);
+  return checkpointed(&block_fn_, inputs, parameters());
+}
+
+torch::Tensor ResBlockImpl::compute(const torch::Tensor& x, const torch::Tensor& e) {
   torch::Tensor h = conv2(dropout(gelu_tanh(norm1(conv1(x)))));
   torch::Tensor shift;
   if (time_proj) {

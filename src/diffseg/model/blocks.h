@@ -2,6 +2,7 @@
 // Residual block with time conditioning, down- and up-sampling (DESIGN §7).
 #include <torch/torch.h>
 
+#include "diffseg/model/checkpointing.h"
 #include "diffseg/model/layers.h"
 
 namespace diffseg::model {
@@ -12,13 +13,17 @@ namespace diffseg::model {
 class ResBlockImpl : public torch::nn::Module {
  public:
   ResBlockImpl(int64_t dims, int64_t channels, int64_t kernel, double dropout, int64_t time_dim,
-               bool time_before_norm = false);
-  // `time_embedding` (B, time_dim) may be undefined when time_dim == 0 (supervised).
+               bool time_before_norm = false, bool checkpoint = false);
+  // `time_embedding` (B, time_dim) may be undefined when time_dim == 0 (supervised). With checkpointing on, a
+  // training forward keeps only the block's inputs and recomputes the rest in backward.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& time_embedding);
 
  private:
+  torch::Tensor compute(const torch::Tensor& x, const torch::Tensor& time_embedding);
+  bool checkpoint_;
+  BlockFunction block_fn_;
   Conv conv1{nullptr}, conv2{nullptr};
-  torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
+  InstanceNorm norm1{nullptr}, norm2{nullptr};
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear time_proj{nullptr};
   bool time_before_norm_;
@@ -33,7 +38,7 @@ class DownsampleImpl : public torch::nn::Module {
 
  private:
   Conv conv{nullptr};
-  torch::nn::GroupNorm norm{nullptr};
+  InstanceNorm norm{nullptr};
 };
 TORCH_MODULE(Downsample);
 
@@ -45,7 +50,7 @@ class UpsampleImpl : public torch::nn::Module {
 
  private:
   ConvTranspose conv{nullptr};
-  torch::nn::GroupNorm norm{nullptr};
+  InstanceNorm norm{nullptr};
 };
 TORCH_MODULE(Upsample);
 

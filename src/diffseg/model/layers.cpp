@@ -4,9 +4,25 @@
 
 namespace diffseg::model {
 
-torch::nn::GroupNorm make_norm(int64_t channels) {
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(channels, channels).eps(1e-6).affine(true));
+InstanceNormImpl::InstanceNormImpl(int64_t channels) : channels_(channels) {
+  weight = register_parameter("weight", torch::ones({channels}));
+  bias = register_parameter("bias", torch::zeros({channels}));
 }
+
+torch::Tensor InstanceNormImpl::forward(const torch::Tensor& x) {
+  return torch::group_norm(x.to(weight.scalar_type()), channels_, weight, bias, 1e-6);
+}
+
+TokenNormImpl::TokenNormImpl(int64_t channels) : channels_(channels) {
+  weight = register_parameter("weight", torch::ones({channels}));
+  bias = register_parameter("bias", torch::zeros({channels}));
+}
+
+torch::Tensor TokenNormImpl::forward(const torch::Tensor& x) {
+  return torch::layer_norm(x.to(weight.scalar_type()), {channels_}, weight, bias, 1e-6);
+}
+
+InstanceNorm make_norm(int64_t channels) { return InstanceNorm(channels); }
 
 namespace {
 std::vector<int64_t> weight_shape(int64_t a, int64_t b, const std::vector<int64_t>& kernel) {

@@ -9,9 +9,33 @@ namespace diffseg::model {
 // GELU with the tanh approximation (JAX's default, as in the reference).
 inline torch::Tensor gelu_tanh(const torch::Tensor& x) { return torch::gelu(x, "tanh"); }
 
-// "Instance norm": per sample and channel over the spatial axes, learnable scale and bias, eps 1e-6. GroupNorm
-// with one group per channel is exactly that, for any number of spatial axes.
-torch::nn::GroupNorm make_norm(int64_t channels);
+// "Instance norm": per sample and channel over the spatial axes, learnable scale and bias, eps 1e-6 — GroupNorm
+// with one group per channel, for any number of spatial axes. Computed in the parameters' precision (float32), so
+// it also works inside bf16 autocast, whose CPU kernels in LibTorch 1.13 refuse mixed input/weight types.
+class InstanceNormImpl : public torch::nn::Module {
+ public:
+  explicit InstanceNormImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight, bias;
+
+ private:
+  int64_t channels_;
+};
+TORCH_MODULE(InstanceNorm);
+
+// LayerNorm over the last axis (eps 1e-6), in the parameters' precision like InstanceNorm.
+class TokenNormImpl : public torch::nn::Module {
+ public:
+  explicit TokenNormImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight, bias;
+
+ private:
+  int64_t channels_;
+};
+TORCH_MODULE(TokenNorm);
+
+InstanceNorm make_norm(int64_t channels);
 
 // N-d convolution with "SAME" padding for odd kernels (stride 1) or kernel = stride down-sampling (padding 0).
 // Parameter `weight` (out, in, k...) and, when asked, `bias`.
@@ -50,7 +74,7 @@ class ConvNormActImpl : public torch::nn::Module {
 
  private:
   Conv conv{nullptr};
-  torch::nn::GroupNorm norm{nullptr};
+  InstanceNorm norm{nullptr};
 };
 TORCH_MODULE(ConvNormAct);
 

@@ -21,10 +21,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& h) {
 
 TransformerLayerImpl::TransformerLayerImpl(int64_t channels, int64_t heads, int64_t head_dim, int64_t widening,
                                            double p) {
-  const auto ln = torch::nn::LayerNormOptions({channels}).eps(1e-6);
-  norm1 = register_module("norm1", torch::nn::LayerNorm(ln));
+  norm1 = register_module("norm1", TokenNorm(channels));
   attn = register_module("attn", Attention(channels, heads, head_dim));
-  norm2 = register_module("norm2", torch::nn::LayerNorm(ln));
+  norm2 = register_module("norm2", TokenNorm(channels));
   fc1 = register_module("fc1", torch::nn::Linear(channels, widening * channels));
   fc2 = register_module("fc2", torch::nn::Linear(widening * channels, channels));
   dropout = register_module("dropout", torch::nn::Dropout(p));
@@ -39,7 +38,7 @@ TransformerImpl::TransformerImpl(int64_t channels, int64_t layers, int64_t heads
                                  double p) {
   layers_ = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < layers; ++i) layers_->push_back(TransformerLayer(channels, heads, head_dim, widening, p));
-  final_norm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-6)));
+  final_norm = register_module("final_norm", TokenNorm(channels));
 }
 
 torch::Tensor TransformerImpl::forward(const torch::Tensor& x) {

@@ -32,7 +32,9 @@ UNetImpl::UNetImpl(UNetOptions o) : options_(std::move(o)) {
   const int64_t dims = op.spatial_dims, levels = static_cast<int64_t>(op.channels.size());
   const int64_t time_dim = op.time_conditioning ? op.channels.back() : 0;
   const bool reference_time = op.time_injection == "reference";
-  auto res_block = [&](int64_t c) { return ResBlock(dims, c, op.kernel_size, op.dropout, time_dim, reference_time); };
+  auto res_block = [&](int64_t c) {
+    return ResBlock(dims, c, op.kernel_size, op.dropout, time_dim, reference_time, op.gradient_checkpointing);
+  };
 
   stem = register_module("stem", ConvNormAct(dims, op.in_channels + op.mask_channels, op.channels[0], op.kernel_size));
   encoder = register_module("encoder", torch::nn::ModuleList());

@@ -26,7 +26,7 @@ struct UNetOptions {
   // "reference": conv2(h) + Dense(GELU(e)) before the norm, as DESIGN §7 describes the reference — there the
   // per-channel instance norm subtracts the spatially constant shift again, so the time has no effect at all.
   std::string time_injection = "after_norm";
-  bool gradient_checkpointing = false;          // recompute activations in backward (not implemented yet)
+  bool gradient_checkpointing = false;          // residual blocks recompute their activations in backward
 
   // Total down-sampling per axis (patch_size * scale_factor^(levels-2)); input sizes must be multiples of it.
   std::vector<int64_t> total_downsampling() const;

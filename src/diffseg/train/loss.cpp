@@ -4,7 +4,8 @@
 
 namespace diffseg::train {
 
-SegmentationLoss segmentation_loss(const at::Tensor& logits, const at::Tensor& labels, const LossWeights& w) {
+SegmentationLoss segmentation_loss(const at::Tensor& logits_in, const at::Tensor& labels, const LossWeights& w) {
+  const at::Tensor logits = logits_in.to(torch::kFloat);  // the loss in float32, also under bf16 autocast
   const int64_t k = logits.size(1), b = logits.size(0);
   const at::Tensor log_p = torch::log_softmax(logits, 1);
   const at::Tensor p = log_p.exp();

@@ -15,6 +15,7 @@
 #include "diffseg/data/loader.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/weights.h"
+#include "diffseg/train/autocast.h"
 #include "diffseg/train/checkpoint.h"
 #include "diffseg/train/predictor.h"
 
@@ -115,6 +116,7 @@ TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bo
     spdlog::info("resuming {} at step {} (best validation Dice {:.4f} at step {})", o.out.string(), state.step,
                  state.best_score, state.best_step);
   }
+  const Precision precision = parse_precision(o.precision);
   StepContext ctx{[&](const at::Tensor& x, const at::Tensor& m, const at::Tensor& t) { return net->forward(x, m, t); },
                   diff, *time_sampler, generator, o.loss, k};
 
@@ -171,7 +173,11 @@ TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bo
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     net->train();
     optimizer.zero_grad();
-    const StepResult r = strategy->step(ctx, image, labels);
+    StepResult r;
+    {
+      AutocastScope autocast(precision, device);  // forward passes and loss; backward outside, as autocast wants
+      r = strategy->step(ctx, image, labels);
+    }
     const double loss = r.loss.item<double>();
     double grad_norm = std::nan("");
     bool finite = std::isfinite(loss);

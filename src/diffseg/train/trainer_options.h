@@ -33,6 +33,7 @@ struct TrainerOptions {
   int64_t patience = 10;             // evaluations without improvement before stopping (0 = never stop early)
   double min_delta = 1e-4;
   int64_t max_nonfinite_steps = 10;  // consecutive skipped steps before giving up
+  std::string precision = "float32";  // float32 | bf16 | fp16 (autocast of forward + loss)
   int workers = 2;
   bool augment = true;
   data::AugmentOptions augmentation;
