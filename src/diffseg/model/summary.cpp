@@ -43,6 +43,9 @@ ModelSummary summarise(UNet& net, const std::vector<int64_t>& input, int64_t bat
     for (size_t a = 0; a < input.size(); ++a) size[i][a] /= (i == 1 ? o.patch_size[a] : o.scale_factor[a]);
   }
   const double b = static_cast<double>(batch), bytes = 4.0;
+  // With checkpointing a residual block keeps only its input; backward recomputes one block at a time, which adds
+  // the largest block's activations once (below).
+  const double res_tensors = o.gradient_checkpointing ? 1.0 : kResBlockTensors;
   auto act = [&](int64_t level, double tensors) {
     return tensors * b * static_cast<double>(o.channels[level] * volume(size[level])) * bytes;
   };
@@ -52,7 +55,7 @@ ModelSummary summarise(UNet& net, const std::vector<int64_t>& input, int64_t bat
     const int64_t out_level = i + 1 < levels ? i + 1 : i;
     s.rows.push_back({"encoder." + std::to_string(i), o.channels[out_level], size[out_level],
                       params["encoder." + std::to_string(i)]});
-    s.activation_bytes += act(i, kResBlockTensors * static_cast<double>(o.num_res_blocks));
+    s.activation_bytes += act(i, res_tensors * static_cast<double>(o.num_res_blocks));
     if (i + 1 < levels) s.activation_bytes += act(i + 1, kResampleTensors);
   }
   const int64_t top = levels - 1;
@@ -61,7 +64,7 @@ ModelSummary summarise(UNet& net, const std::vector<int64_t>& input, int64_t bat
   s.rows.push_back({"bottom_in", o.channels[top], size[top], params["bottom_in"]});
   s.rows.push_back({"transformer", o.channels[top], size[top], params["transformer"]});
   s.rows.push_back({"bottom_out", o.channels[top], size[top], params["bottom_out"]});
-  s.activation_bytes += act(top, 2 * kResBlockTensors);
+  s.activation_bytes += act(top, 2 * res_tensors);
   // Attention: softmax weights and their dropout-free product per head (N x N), plus ~12 token-width tensors and
   // the MLP's 3 wide tensors per layer.
   const double layers = static_cast<double>(o.num_transformer_layers);
@@ -72,9 +75,10 @@ ModelSummary summarise(UNet& net, const std::vector<int64_t>& input, int64_t bat
     const int64_t i = levels - 1 - j, out_level = i > 0 ? i - 1 : 0;
     s.rows.push_back({"decoder." + std::to_string(j), o.channels[out_level], size[out_level],
                       params["decoder." + std::to_string(j)]});
-    s.activation_bytes += act(i, (kResBlockTensors + 1) * static_cast<double>(o.num_res_blocks + 1));
+    s.activation_bytes += act(i, (res_tensors + 1) * static_cast<double>(o.num_res_blocks + 1));
     if (i > 0) s.activation_bytes += act(i - 1, kResampleTensors);
   }
+  if (o.gradient_checkpointing) s.activation_bytes += act(0, kResBlockTensors);  // one block recomputed at a time
   s.rows.push_back({"head", o.out_channels, size[0], params["head"]});
   s.activation_bytes += b * static_cast<double>(o.out_channels * volume(size[0])) * bytes;
   s.optimizer_bytes = 4.0 * bytes * static_cast<double>(s.total_parameters);  // weights, grads, 2 Adam moments
@@ -100,8 +104,8 @@ std::string format_summary(const ModelSummary& s, const UNetOptions& o, const st
   std::snprintf(buf, sizeof buf, "%-14s %9s  %-16s %14lld\n", "total", "", "", static_cast<long long>(s.total_parameters));
   out += buf;
   std::snprintf(buf, sizeof buf,
-                "training step at batch %lld (float32, estimate): activations %.2f GiB + weights/grads/AdamW %.2f GiB\n",
-                static_cast<long long>(batch), s.activation_bytes / (1u << 30), s.optimizer_bytes / (1u << 30));
+                "training step at batch %lld (float32, estimate%s): activations %.2f GiB + weights/grads/AdamW %.2f GiB\n",
+                static_cast<long long>(batch), o.gradient_checkpointing ? ", gradient checkpointing" : "", s.activation_bytes / (1u << 30), s.optimizer_bytes / (1u << 30));
   out += buf;
   return out;
 }
