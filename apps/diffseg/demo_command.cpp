@@ -20,7 +20,7 @@ struct DemoOptions {
 
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto o = std::make_shared<DemoOptions>();
-  CLI::App* cmd = app.add_subcommand("demo", "Run the strategy comparison on built-in synthetic data (~10 min on 2 cores)");
+  CLI::App* cmd = app.add_subcommand("demo", "Run the strategy comparison on built-in synthetic data (~6 min on 2 cores)");
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
   cmd->add_option("--experiment", o->experiment, "experiment file to run")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();

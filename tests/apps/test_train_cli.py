@@ -74,6 +74,17 @@ with tempfile.TemporaryDirectory() as tmp:
                        capture_output=True, text=True)
     check("train: fp16 on the CPU is refused with a usage error", p.returncode == 2 and "fp16" in p.stderr, p.stderr)
 
+    # A diverging run: every step after the first has a non-finite loss; it is skipped, and after 3 in a row the run
+    # stops with a message naming the last good checkpoint.
+    d = os.path.join(tmp, "diverge")
+    p = subprocess.run(train_args(data, d, "--set", "train.lr.init=1.0e+8", "--set", "train.lr.peak=1.0e+8",
+                                  "--set", "train.max_nonfinite_steps=3", "--set", "train.checkpoint_every=1"),
+                       capture_output=True, text=True, timeout=600)
+    rows = list(csv.DictReader(open(os.path.join(d, "log.csv")))) if os.path.exists(os.path.join(d, "log.csv")) else []
+    check("train: non-finite steps are skipped and the run stops with a clear message",
+          p.returncode != 0 and "non-finite" in p.stderr and rows and rows[-1]["skipped"] == "1" and
+          os.path.exists(os.path.join(d, "checkpoints", "last.ckpt")), (p.returncode, p.stderr[-800:], rows[-3:]))
+
     # Refusals.
     p = subprocess.run(train_args(data, a), capture_output=True, text=True)
     check("train: an existing run is not overwritten without --resume (exit 2)", p.returncode == 2, p.stderr)
