@@ -23,7 +23,7 @@ class ResBlockImpl : public torch::nn::Module {
   bool checkpoint_;
   BlockFunction block_fn_;
   Conv conv1{nullptr}, conv2{nullptr};
-  InstanceNorm norm1{nullptr}, norm2{nullptr};
+  Norm norm1{nullptr}, norm2{nullptr};
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear time_proj{nullptr};
   bool time_before_norm_;
@@ -38,7 +38,7 @@ class DownsampleImpl : public torch::nn::Module {
 
  private:
   Conv conv{nullptr};
-  InstanceNorm norm{nullptr};
+  Norm norm{nullptr};
 };
 TORCH_MODULE(Downsample);
 
@@ -50,7 +50,7 @@ class UpsampleImpl : public torch::nn::Module {
 
  private:
   ConvTranspose conv{nullptr};
-  InstanceNorm norm{nullptr};
+  Norm norm{nullptr};
 };
 TORCH_MODULE(Upsample);
 

@@ -4,25 +4,18 @@
 
 namespace diffseg::model {
 
-InstanceNormImpl::InstanceNormImpl(int64_t channels) : channels_(channels) {
+NormImpl::NormImpl(int64_t channels, NormAxes axes) : channels_(channels), axes_(axes) {
   weight = register_parameter("weight", torch::ones({channels}));
   bias = register_parameter("bias", torch::zeros({channels}));
 }
 
-torch::Tensor InstanceNormImpl::forward(const torch::Tensor& x) {
-  return torch::group_norm(x.to(weight.scalar_type()), channels_, weight, bias, 1e-6);
+torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor in = x.to(weight.scalar_type());
+  return axes_ == NormAxes::spatial ? torch::group_norm(in, channels_, weight, bias, 1e-6)
+                                    : torch::layer_norm(in, {channels_}, weight, bias, 1e-6);
 }
 
-TokenNormImpl::TokenNormImpl(int64_t channels) : channels_(channels) {
-  weight = register_parameter("weight", torch::ones({channels}));
-  bias = register_parameter("bias", torch::zeros({channels}));
-}
-
-torch::Tensor TokenNormImpl::forward(const torch::Tensor& x) {
-  return torch::layer_norm(x.to(weight.scalar_type()), {channels_}, weight, bias, 1e-6);
-}
-
-InstanceNorm make_norm(int64_t channels) { return InstanceNorm(channels); }
+Norm make_norm(int64_t channels) { return Norm(channels, NormAxes::spatial); }
 
 namespace {
 std::vector<int64_t> weight_shape(int64_t a, int64_t b, const std::vector<int64_t>& kernel) {

@@ -9,33 +9,27 @@ namespace diffseg::model {
 // GELU with the tanh approximation (JAX's default, as in the reference).
 inline torch::Tensor gelu_tanh(const torch::Tensor& x) { return torch::gelu(x, "tanh"); }
 
-// "Instance norm": per sample and channel over the spatial axes, learnable scale and bias, eps 1e-6 — GroupNorm
-// with one group per channel, for any number of spatial axes. Computed in the parameters' precision (float32), so
-// it also works inside bf16 autocast, whose CPU kernels in LibTorch 1.13 refuse mixed input/weight types.
-class InstanceNormImpl : public torch::nn::Module {
+// Normalisation with a learnable per-channel scale and bias (eps 1e-6), over
+//   spatial: every channel's spatial axes per sample — the "instance norm" (GroupNorm with one group per channel),
+//            for any number of spatial axes;
+//   last:    the last axis (LayerNorm over transformer tokens' features).
+// Computed in the parameters' precision (float32), so it also works inside bf16 autocast, whose CPU kernels in
+// LibTorch 1.13 refuse mixed input/weight types.
+enum class NormAxes { spatial, last };
+
+class NormImpl : public torch::nn::Module {
  public:
-  explicit InstanceNormImpl(int64_t channels);
+  NormImpl(int64_t channels, NormAxes axes);
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor weight, bias;
 
  private:
   int64_t channels_;
+  NormAxes axes_;
 };
-TORCH_MODULE(InstanceNorm);
+TORCH_MODULE(Norm);
 
-// LayerNorm over the last axis (eps 1e-6), in the parameters' precision like InstanceNorm.
-class TokenNormImpl : public torch::nn::Module {
- public:
-  explicit TokenNormImpl(int64_t channels);
-  torch::Tensor forward(const torch::Tensor& x);
-  torch::Tensor weight, bias;
-
- private:
-  int64_t channels_;
-};
-TORCH_MODULE(TokenNorm);
-
-InstanceNorm make_norm(int64_t channels);
+Norm make_norm(int64_t channels);  // the instance norm of the convolutional blocks
 
 // N-d convolution with "SAME" padding for odd kernels (stride 1) or kernel = stride down-sampling (padding 0).
 // Parameter `weight` (out, in, k...) and, when asked, `bias`.
@@ -74,7 +68,7 @@ class ConvNormActImpl : public torch::nn::Module {
 
  private:
   Conv conv{nullptr};
-  InstanceNorm norm{nullptr};
+  Norm norm{nullptr};
 };
 TORCH_MODULE(ConvNormAct);
 

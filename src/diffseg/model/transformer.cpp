@@ -21,9 +21,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& h) {
 
 TransformerLayerImpl::TransformerLayerImpl(int64_t channels, int64_t heads, int64_t head_dim, int64_t widening,
                                            double p) {
-  norm1 = register_module("norm1", TokenNorm(channels));
+  norm1 = register_module("norm1", Norm(channels, NormAxes::last));
   attn = register_module("attn", Attention(channels, heads, head_dim));
-  norm2 = register_module("norm2", TokenNorm(channels));
+  norm2 = register_module("norm2", Norm(channels, NormAxes::last));
   fc1 = register_module("fc1", torch::nn::Linear(channels, widening * channels));
   fc2 = register_module("fc2", torch::nn::Linear(widening * channels, channels));
   dropout = register_module("dropout", torch::nn::Dropout(p));
@@ -38,7 +38,7 @@ TransformerImpl::TransformerImpl(int64_t channels, int64_t layers, int64_t heads
                                  double p) {
   layers_ = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < layers; ++i) layers_->push_back(TransformerLayer(channels, heads, head_dim, widening, p));
-  final_norm = register_module("final_norm", TokenNorm(channels));
+  final_norm = register_module("final_norm", Norm(channels, NormAxes::last));
 }
 
 torch::Tensor TransformerImpl::forward(const torch::Tensor& x) {

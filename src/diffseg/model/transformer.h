@@ -24,7 +24,7 @@ class TransformerLayerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& tokens);
 
  private:
-  TokenNorm norm1{nullptr}, norm2{nullptr};
+  Norm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   torch::nn::Dropout dropout{nullptr};
@@ -40,7 +40,7 @@ class TransformerImpl : public torch::nn::Module {
 
  private:
   torch::nn::ModuleList layers_{nullptr};
-  TokenNorm final_norm{nullptr};
+  Norm final_norm{nullptr};
 };
 TORCH_MODULE(Transformer);
 

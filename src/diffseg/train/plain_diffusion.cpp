@@ -12,11 +12,7 @@ StepResult PlainDiffusion::step(StepContext& ctx, const at::Tensor& image, const
   const at::Tensor x0 = diffusion::labels_to_x(labels, ctx.num_classes);
   const at::Tensor x_t = ctx.diffusion.q_sample(x0, t, normal_like(x0, ctx.generator));
   const at::Tensor out = ctx.net(image, diffusion::x_to_mask(x_t), ctx.diffusion.model_time(t));
-  StepResult r;
-  r.terms = segmentation_loss(ctx.diffusion.logits_for_loss(out, x_t, t), labels, ctx.weights);
-  r.loss = weighted_loss(r.terms.per_sample, ts, ctx.time_sampler);
-  r.t = t;
-  return r;
+  return diffusion_loss(ctx, out, x_t, t, ts, labels);
 }
 
 }  // namespace diffseg::train

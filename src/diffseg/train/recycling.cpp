@@ -24,11 +24,7 @@ StepResult Recycling::step(StepContext& ctx, const at::Tensor& image, const at::
     mask = diffusion::x_to_mask(x_t);
   }
   const at::Tensor out = ctx.net(image, mask, d.model_time(t));  // pass 2 carries the gradient
-  StepResult r;
-  r.terms = segmentation_loss(d.logits_for_loss(out, x_t, t), labels, ctx.weights);
-  r.loss = weighted_loss(r.terms.per_sample, ts, ctx.time_sampler);
-  r.t = t;
-  return r;
+  return diffusion_loss(ctx, out, x_t, t, ts, labels);
 }
 
 }  // namespace diffseg::train

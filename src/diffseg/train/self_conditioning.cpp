@@ -31,11 +31,7 @@ StepResult SelfConditioning::step(StepContext& ctx, const at::Tensor& image, con
   const at::Tensor cond =
       torch::cat({diffusion::x_to_mask(x_t), gate.view(gate_shape) * diffusion::x_to_mask(x0_hat1)}, 1).detach();
   const at::Tensor out2 = ctx.net(image, cond, d.model_time(t));
-  StepResult r;
-  r.terms = segmentation_loss(d.logits_for_loss(out2, x_t, t), labels, ctx.weights);
-  r.loss = weighted_loss(r.terms.per_sample, ts, ctx.time_sampler);
-  r.t = t;
-  return r;
+  return diffusion_loss(ctx, out2, x_t, t, ts, labels);
 }
 
 }  // namespace diffseg::train

@@ -11,10 +11,14 @@ at::Tensor normal_like(const at::Tensor& like, at::Generator& generator) {
   return torch::randn(like.sizes(), generator, torch::kFloat).to(like.device());
 }
 
-at::Tensor weighted_loss(const at::Tensor& per_sample, const diffusion::TimeSample& ts,
-                         diffusion::TimeSampler& sampler) {
-  sampler.update(ts.t, per_sample.detach());
-  return (per_sample * ts.weight.to(per_sample.device())).mean();
+StepResult diffusion_loss(StepContext& ctx, const at::Tensor& out, const at::Tensor& x_t, const at::Tensor& t,
+                          const diffusion::TimeSample& ts, const at::Tensor& labels) {
+  StepResult r;
+  r.terms = segmentation_loss(ctx.diffusion.logits_for_loss(out, x_t, t), labels, ctx.weights);
+  ctx.time_sampler.update(ts.t, r.terms.per_sample.detach());
+  r.loss = (r.terms.per_sample * ts.weight.to(r.terms.per_sample.device())).mean();
+  r.t = t;
+  return r;
 }
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyOptions& o) {

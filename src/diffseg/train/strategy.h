@@ -57,7 +57,9 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyO
 
 // Helpers shared by the strategies.
 at::Tensor normal_like(const at::Tensor& like, at::Generator& generator);  // drawn on the CPU, moved to like's device
-// Weighted mean of the per-sample loss with the time sampler's weights, and the sampler update.
-at::Tensor weighted_loss(const at::Tensor& per_sample, const diffusion::TimeSample& ts, diffusion::TimeSampler& sampler);
+// The loss pass of every diffusion strategy: segmentation loss of the network output (at x_t, level t) against the
+// labels, weighted per sample by the time sampler (which learns from the un-weighted values).
+StepResult diffusion_loss(StepContext& ctx, const at::Tensor& out, const at::Tensor& x_t, const at::Tensor& t,
+                          const diffusion::TimeSample& ts, const at::Tensor& labels);
 
 }  // namespace diffseg::train
