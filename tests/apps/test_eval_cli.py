@@ -92,8 +92,8 @@ overrides:
                  f"--user-data-dir={os.path.join(tmp, 'chrome')}"]
         dom = subprocess.run([chromium, *flags, "--dump-dom", "file://" + html], capture_output=True, text=True,
                              timeout=120).stdout
-        check("report: Chromium renders the tables and 3 charts",
-              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count("<svg") == 3 and "<polyline" in dom,
+        check("report: Chromium renders the tables and 4 charts",
+              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count("<svg") == 4 and "<polyline" in dom,
               dom[:500])
         shot = os.path.join(tmp, "report.png")
         subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1000,1600", "file://" + html],

@@ -108,6 +108,17 @@ void write_report(const fs::path& exp, const fs::path& html) {
   std::vector<Series> step_series;
   for (auto& [k, s] : by_key) step_series.push_back(s);
   body += "<h2>Dice per sampling step</h2>" + svg_line_chart("Test Dice per sampling step", step_series, "step", "Dice", true);
+  std::map<std::string, Series> variance;
+  for (const auto& row : read_csv(results / "table4.csv").rows) {
+    Series& v = variance[row[0]];
+    v.name = row[0];
+    v.x.push_back(num(row[1]));
+    v.y.push_back(num(row[2]));
+  }
+  std::vector<Series> variance_series;
+  for (auto& [k, v] : variance) variance_series.push_back(v);
+  body += svg_line_chart("Seed variance of Dice per sampling step (DDPM)", variance_series, "step",
+                         "mean max-min Dice across seeds", true);
   body += "<h2>Training</h2>";
   body += svg_line_chart("Training loss (running mean of 10 steps)", per_run(exp / "runs", "log.csv", "step", "loss", 10),
                          "step", "loss");
