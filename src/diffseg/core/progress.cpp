@@ -62,6 +62,7 @@ void Progress::draw(bool force) {
                  unit_.c_str(), format_duration(elapsed).c_str(), format_duration(eta).c_str(), status_.c_str());
     std::fflush(stderr);
   } else {
+    if (!force && elapsed < 2.0) return;  // quick work gets only its final line in logs
     const int64_t step = total_ >= 10 ? total_ / 10 : 1;
     const bool due = done_ - last_logged_done_ >= step || now - last_draw_ > std::chrono::seconds(30);
     if (!(force || due) || done_ == last_logged_done_) return;
