@@ -97,7 +97,9 @@ TEST(Schedule, FiveStepRespacingMatchesDesignNumbers) {
   for (int k = 0; k < 5; ++k) {
     EXPECT_NEAR(d.alphas_cumprod()[k] / abar[k], 1.0, 5e-5) << k;
     EXPECT_NEAR(d.betas()[k] / beta[k], 1.0, 5e-5) << k;
-    if (k > 0) EXPECT_NEAR(d.posterior_variance()[k] / post[k], 1.0, 5e-5) << k;
+    if (k > 0) {
+      EXPECT_NEAR(d.posterior_variance()[k] / post[k], 1.0, 5e-5) << k;
+    }
   }
   EXPECT_EQ(d.posterior_variance()[0], 0.0);
   EXPECT_EQ(d.training_indices(), (std::vector<int64_t>{0, 250, 500, 750, 1000}));

@@ -52,7 +52,9 @@ TEST(Nibabel, ReadsFilesNibabelWrote) {
     const Image im = read_image(dir / ref.at("file").get<std::string>());
     // nibabel's affine is computed in float64 from the same stored numbers (float32 in NIfTI-1).
     expect_matches(im, ref, 1e-5);
-    if (ref.at("file") == "nib_scaled.nii.gz") EXPECT_EQ(im.dtype(), DType::float32);
+    if (ref.at("file") == "nib_scaled.nii.gz") {
+      EXPECT_EQ(im.dtype(), DType::float32);
+    }
   }
 }
 
