@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -35,6 +34,8 @@ bool finished(const fs::path& run) {
     return false;
   }
 }
+// A ResultTable CSV cell: empty means NaN.
+double cell_number(const std::string& cell) { return cell.empty() ? std::nan("") : std::stod(cell); }
 double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::nan(""); }
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream in(p);
@@ -129,17 +130,12 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       const std::string sampler_name = st == "supervised" ? "-" : sm;
       const nlohmann::json& f = s["final"];
       table1.add({st, sampler_name, number(f["dice"]), number(f["dice_std"]), number(f["hd95"]), number(f["hd95_std"])});
-      std::ifstream in(out / "steps.csv");
-      std::string line;
-      std::getline(in, line);  // header
-      while (std::getline(in, line)) {
-        std::vector<double> v;
-        std::stringstream ls(line);
-        std::string cell;
-        while (std::getline(ls, cell, ',')) v.push_back(cell.empty() ? std::nan("") : std::stod(cell));
-        v.resize(8, std::nan(""));  // trailing empty (NaN) cells
-        steps.add({st, sampler_name, static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4]});
-        if (sm == "ddpm" && st != "supervised") table4.add({st, static_cast<int64_t>(v[0]), v[6], v[7]});
+      // steps.csv: step, dice_mean, dice_std, hd95_mean, hd95_std, hd95_nan, dice_seed_range, hd95_seed_range
+      for (const auto& row : read_csv(out / "steps.csv").rows) {
+        const auto step = static_cast<int64_t>(cell_number(row[0]));
+        steps.add({st, sampler_name, step, cell_number(row[1]), cell_number(row[2]), cell_number(row[3]),
+                   cell_number(row[4])});
+        if (sm == "ddpm" && st != "supervised") table4.add({st, step, cell_number(row[6]), cell_number(row[7])});
       }
       progress.advance(1, "evaluated " + st + " " + sampler_name);
     }
@@ -156,18 +152,10 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       eo.metrics.threads = o.threads;
       eval::evaluate_run(run, eo, o.device, out);
     }
-    std::ifstream in(out / "ensemble.csv");
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-      std::vector<std::string> cells;
-      std::stringstream ls(line);
-      std::string cell;
-      while (std::getline(ls, cell, ',')) cells.push_back(cell);
-      cells.resize(6);
-      auto num = [](const std::string& x) { return x.empty() ? std::nan("") : std::stod(x); };
-      const std::string method = cells[0] == "ensemble" ? "ensemble (supervised + " + with + ")" : cells[0];
-      table2.add({method, num(cells[1]), num(cells[2]), num(cells[3]), num(cells[4]), num(cells[5])});
+    for (const auto& row : read_csv(out / "ensemble.csv").rows) {
+      const std::string method = row[0] == "ensemble" ? "ensemble (supervised + " + with + ")" : row[0];
+      table2.add({method, cell_number(row[1]), cell_number(row[2]), cell_number(row[3]), cell_number(row[4]),
+                  cell_number(row[5])});
     }
     progress.advance(1, "ensemble " + with);
   }
