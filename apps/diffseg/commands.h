@@ -26,6 +26,7 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
 void add_infer_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& run);  // and `report`
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run);
+void add_prepare_command(CLI::App& app, const GlobalOptions& global, Action& run);
 
 // Parses "64,64" / "48x48x24" into numbers; UsageError naming the option on bad text.
 std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option);

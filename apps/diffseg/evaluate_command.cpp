@@ -15,7 +15,7 @@ namespace {
 
 struct EvaluateCmdOptions {
   std::string run, split = "test", sampler = "ddpm", checkpoint = "best", ensemble_with, out, data, device = "cpu";
-  int64_t steps = 5, seeds = 1;
+  int64_t steps = 5, seeds = 1, examples = 0;
   std::string overlap;
 };
 
@@ -27,6 +27,7 @@ int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
   eo.sampler.kind = diffusion::parse_sampler(o.sampler);
   eo.sampler.steps = o.steps;
   eo.seeds = o.seeds;
+  eo.examples = o.examples;
   eo.ensemble_with = o.ensemble_with;
   eo.data = o.data;
   eo.metrics.threads = global.threads;
@@ -60,6 +61,7 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
   cmd->add_option("--sampler", o->sampler, "ddpm or ddim")->capture_default_str();
   cmd->add_option("--steps", o->steps, "sampling steps")->capture_default_str();
   cmd->add_option("--seeds", o->seeds, "inference seeds (seed-variance table)")->capture_default_str();
+  cmd->add_option("--examples", o->examples, "write figures (image, truth, steps, uncertainty) of the first N cases");
   cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
   cmd->add_option("--ensemble-with", o->ensemble_with, "a supervised run to ensemble with");
   cmd->add_option("--overlap", o->overlap, "sliding-window overlap per axis (tensor order)");

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::Action run;
   cli::add_info_command(app, run);
   cli::add_synth_command(app, global, run);
+  cli::add_prepare_command(app, global, run);
   cli::add_schedule_command(app, run);
   cli::add_model_info_command(app, run);
   cli::add_metrics_command(app, global, run);

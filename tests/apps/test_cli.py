@@ -92,6 +92,12 @@ with tempfile.TemporaryDirectory() as tmp:
 configs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
 rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"))
 check("model-info: muscle diffusion network has 12,352,514 parameters", rc == 0 and "12352514" in out, out + err)
+# The 3D papers' configs: DESIGN §7's hand-derived counts for the diffusion networks (and supervised for BraTS).
+for name, count in [("amos_ct", 33096656), ("male_pelvic_mr", 33073993), ("brats2021", 33086690)]:
+    rc, out, err = run("model-info", "--config", os.path.join(configs, name + ".yaml"))
+    check(f"model-info: {name} diffusion network has {count:,} parameters", rc == 0 and str(count) in out, out + err)
+rc, out, err = run("model-info", "--config", os.path.join(configs, "brats2021.yaml"), "--strategy", "supervised")
+check("model-info: brats2021 supervised network has 32,336,578 parameters", rc == 0 and "32336578" in out, out + err)
 rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"), "--set", "data.patch=[478,512]")
 check("model-info: invalid patch is a usage error naming the valid sizes", rc == 2 and "480x512" in err, err)
 rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"), "--strategy", "nope")

@@ -23,6 +23,13 @@ def check(name, condition, detail=""):
     print(("ok     " if condition else "FAILED ") + name + ("" if condition else f"  -- {str(detail)[-1500:]}"), flush=True)
 
 
+def png_header(path):
+    """(width, height, colour type) from a PNG's IHDR chunk."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big"), head[25]
+
+
 def run(*args, timeout=900):
     p = subprocess.run([BIN, "-q", *args], capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
@@ -56,6 +63,16 @@ overrides:
     mtime = os.path.getmtime(log) if os.path.exists(log) else None
     rc, stdout, err = run("experiment", "--config", spec, "--out", out)
     check("experiment: a second run reuses finished runs (no retraining)", rc == 0 and os.path.getmtime(log) == mtime, err)
+
+    # experiment: the evaluations drew figures of 3 test cases (image, truth, 5 steps, uncertainty), RGB PNGs.
+    index_path = os.path.join(out, "runs", "rec_xT", "eval_test_ddpm", "examples", "index.json")
+    index = json.load(open(index_path)) if os.path.exists(index_path) else []
+    check("experiment: figures of 3 test cases with 5 steps each",
+          len(index) == 3 and all(len(e["steps"]) == 5 for e in index), index)
+    if index:
+        check("experiment: figures are 32x32 RGB PNGs",
+              png_header(os.path.join(os.path.dirname(index_path), index[0]["steps"][4])) == (32, 32, 2),
+              png_header(os.path.join(os.path.dirname(index_path), index[0]["steps"][4])))
 
     # evaluate: per-step records and seed ranges.
     ev = os.path.join(tmp, "ev")
@@ -95,6 +112,10 @@ overrides:
         check("report: Chromium renders the tables and 4 charts",
               all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count("<svg") == 4 and "<polyline" in dom,
               dom[:500])
+        # 3 cases x (rec_xT: image, truth, 5 steps, uncertainty + supervised: image, truth, 1 step, uncertainty).
+        check("report: example figures of every strategy, step and case are embedded",
+              dom.count('class="example"') == 3 * (8 + 4) and 'src="data:image/png;base64,' in dom,
+              dom.count('class="example"'))
         shot = os.path.join(tmp, "report.png")
         subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1000,1600", "file://" + html],
                        capture_output=True, timeout=120)
@@ -127,6 +148,13 @@ overrides:
     o3 = nib.load(outp) if ok else None
     check("infer: 3D output keeps the input's shape and affine",
           ok and o3.shape == ins.shape and np.allclose(o3.affine, ins.affine, atol=1e-5), err)
+    # 3D figures: axial (16x16), coronal and sagittal (8 slices x 2 mm / 0.9 mm = 18 rows) side by side.
+    ev3 = os.path.join(tmp, "ev3")
+    rc, stdout, err = run("evaluate", "--run", run3, "--data", data3, "--examples", "1", "--out", ev3)
+    index3 = json.load(open(os.path.join(ev3, "examples", "index.json"))) if rc == 0 else []
+    check("evaluate: 3D figures show three orthogonal slices at the voxel spacing's proportions",
+          len(index3) == 1 and png_header(os.path.join(ev3, "examples", index3[0]["uncertainty"])) == (52, 18, 2),
+          (err[-500:], index3))
     rc, stdout, err = run("infer", "--run", run3, "--input", os.path.join(tmp, "missing.nii.gz"), "--output", pred3)
     check("infer: a missing input is exit 3 naming it", rc == 3 and "missing.nii.gz" in err, err)
 

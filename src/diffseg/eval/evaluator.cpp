@@ -14,6 +14,9 @@
 #include "diffseg/core/progress.h"
 #include "diffseg/core/results.h"
 #include "diffseg/data/case_cache.h"
+#include "diffseg/eval/figures.h"
+#include "diffseg/io/splits.h"
+#include "diffseg/metrics/mask_postprocess.h"
 #include "diffseg/eval/trained_run.h"
 #include "diffseg/train/predictor.h"
 
@@ -44,6 +47,26 @@ std::vector<int32_t> to_labels(const at::Tensor& t) {
   return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
 }
 
+
+// Writes <dir>/<case>_{image,truth,step<k>,uncertainty}.png and returns their index entry.
+nlohmann::json write_case_figures(const fs::path& dir, const data::CachedCase& c, const std::vector<at::Tensor>& steps,
+                                  const at::Tensor& uncertainty, int64_t k) {
+  ensure_directory(dir);
+  const CaseFigure figure(c.image, c.label, c.spacing);
+  nlohmann::json entry = {{"case", c.id}, {"spatial_dims", c.spatial_dims}};
+  auto save = [&](const std::string& name, const at::Tensor& rgb) {
+    const std::string file = c.id + "_" + name + ".png";
+    write_rgb_png(dir / file, rgb);
+    return file;
+  };
+  entry["image"] = save("image", figure.image());
+  entry["truth"] = save("truth", figure.overlay(c.label, k));
+  entry["steps"] = nlohmann::json::array();
+  for (size_t t = 0; t < steps.size(); ++t)
+    entry["steps"].push_back(save("step" + std::to_string(t + 1), figure.overlay(steps[t], k)));
+  entry["uncertainty"] = save("uncertainty", figure.heat(uncertainty));
+  return entry;
+}
 
 struct CaseScores {
   double dice, hd95;
@@ -85,7 +108,7 @@ double wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<doub
 EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::Device device, const fs::path& out) {
   TrainedRun run = load_run(run_folder, o.checkpoint, device);
   const fs::path data_path = o.data.empty() ? run.options.data : o.data;
-  const io::Dataset dataset = io::read_dataset(data_path);
+  const io::Dataset dataset = io::read_dataset(data_path, io::SplitOptions::from_config(run.config));
   const data::CaseCache cases(dataset, o.split, 0, /*skip_bad=*/true);
   if (cases.size() == 0)
     throw UsageError("the " + o.split + " split of " + data_path.string() + " has no usable cases");
@@ -102,17 +125,21 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   po.sampler = o.sampler;
   po.sampler.time_input = run.options.sampler.time_input;
   po.patch = run.options.patch;
-  po.overlap = o.overlap;
+  po.overlap = o.overlap.empty() ? run.options.overlap : o.overlap;
   const int64_t k = run.num_classes;
   const int64_t steps = run.strategy->is_diffusion() ? o.sampler.steps : 1;
   const int64_t seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
   std::vector<int> labels;
   for (int c = 1; c < k; ++c) labels.push_back(c);
+  // Dataset-specific clean-up of every prediction before scoring (DESIGN §9.1: muscle ultrasound).
+  const metrics::PostProcess postprocess =
+      metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
 
   ResultTable table({"case", "seed", "step", "label", "dice", "iou", "hd95", "assd", "nsd", "volume_pred", "volume_ref"});
   // scores[case][seed][step]
   std::vector<std::vector<std::vector<CaseScores>>> scores(cases.size());
   std::vector<double> ens_dice, ens_hd95, sup_dice, sup_hd95, diff_dice;
+  nlohmann::json examples = nlohmann::json::array();
   Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(cases.size() * seeds), "predictions");
   for (size_t i = 0; i < cases.size(); ++i) {
     const data::CachedCase& c = cases[i];
@@ -120,8 +147,15 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
     const auto truth = to_labels(c.label);
     const metrics::Grid grid = grid_of(c);
     const at::Tensor image = c.image.to(device);
+    // The label map that is scored (and shown): argmax, then the dataset's post-processing.
+    auto final_labels = [&](const at::Tensor& prediction) {
+      std::vector<int32_t> predicted = to_labels(prediction);
+      metrics::postprocess_labels(predicted, grid.size[0], grid.size[1], c.spatial_dims, static_cast<int>(k),
+                                  postprocess);
+      return predicted;
+    };
     auto score = [&](const at::Tensor& prediction, const std::string& id, int64_t seed, int64_t step) {
-      const auto m = metrics::compare_label_maps(to_labels(prediction), truth, grid, labels, o.metrics);
+      const auto m = metrics::compare_label_maps(final_labels(prediction), truth, grid, labels, o.metrics);
       std::vector<double> d, h;
       for (const auto& x : m) {
         if (seed >= 0)
@@ -132,15 +166,32 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
       }
       return CaseScores{nanmean(d), nanmean(h)};
     };
-    at::Tensor last_diffusion;
+    at::Tensor last_diffusion, first_seed_steps, seed_probability_sum;
+    const bool example = static_cast<int64_t>(i) < o.examples;
     for (int64_t s = 0; s < seeds; ++s) {
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s) * 1000003ull + i);
       const at::Tensor logp = train::predict_log_probabilities(run.net, *run.strategy, *run.diffusion, image, po, g);
       std::vector<CaseScores> per_step;
       for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t].argmax(0), c.id, s, t + 1));
       scores[i].push_back(per_step);
-      if (s == 0) last_diffusion = logp[steps - 1];
+      if (s == 0) last_diffusion = logp[steps - 1], first_seed_steps = logp;
+      if (example) {
+        const at::Tensor p = logp[steps - 1].exp().cpu();
+        seed_probability_sum = seed_probability_sum.defined() ? seed_probability_sum + p : p;
+      }
       progress.advance();
+    }
+    if (example) {
+      // Figures for the report: image, truth, each step's scored prediction (seed 0), and the predictive entropy
+      // of the seed-averaged last-step probabilities, normalised to [0, 1] by log K.
+      std::vector<at::Tensor> step_labels;
+      for (int64_t t = 0; t < steps; ++t) {
+        std::vector<int32_t> l = final_labels(first_seed_steps[t].argmax(0));
+        step_labels.push_back(torch::from_blob(l.data(), c.label.sizes(), torch::kInt).clone());
+      }
+      const at::Tensor p = seed_probability_sum / static_cast<double>(seeds);
+      const at::Tensor entropy = -(p * p.clamp_min(1e-12).log()).sum(0) / std::log(static_cast<double>(k));
+      examples.push_back(write_case_figures(out / "examples", c, step_labels, entropy, k));
     }
     if (supervised) {
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(i);
@@ -217,6 +268,7 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   const StepSummary& last = summary.steps.back();
   js["final"] = {{"dice", last.dice_mean}, {"dice_std", last.dice_std}, {"hd95", last.hd95_mean},
                  {"hd95_std", last.hd95_std}};
+  if (!examples.empty()) write_text_atomically(out / "examples" / "index.json", examples.dump(2) + "\n");
   write_text_atomically(out / "summary.json", js.dump(2) + "\n");
   return summary;
 }

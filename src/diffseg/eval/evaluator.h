@@ -5,7 +5,7 @@
 //
 // Writes into `out`: cases.csv/.json (case, seed, step, label, metrics), steps.csv/.md (mean ± std per step over
 // cases, seed 0), seed_variance.csv/.md (per step, mean over cases of max − min across seeds), ensemble.csv/.md when
-// asked, and summary.json.
+// asked, summary.json, and with `examples` > 0 colour figures of the first cases in examples/ (index.json lists them).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,6 +26,7 @@ struct EvalOptions {
   metrics::MetricOptions metrics;
   std::filesystem::path ensemble_with; // a supervised run to ensemble with (optional)
   std::filesystem::path data;          // dataset folder; default: the run's data.path
+  int64_t examples = 0;                // figures for the first N cases (examples/, for the report)
 };
 
 struct StepSummary {

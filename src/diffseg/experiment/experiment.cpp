@@ -61,6 +61,7 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   for (const auto& sm : s.samplers) diffusion::parse_sampler(sm);
   s.steps = c.get<int64_t>("steps", s.steps);
   s.seeds = c.get<int64_t>("seeds", s.seeds);
+  s.examples = c.get<int64_t>("examples", s.examples);
   s.ensemble_supervised = c.get<std::string>("ensemble.supervised", "");
   s.ensemble_with = c.get<std::vector<std::string>>("ensemble.with", {});
   if (c.has("overrides")) {
@@ -123,6 +124,7 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
         eo.sampler.kind = diffusion::parse_sampler(sm);
         eo.sampler.steps = spec.steps;
         eo.seeds = spec.seeds;
+        eo.examples = spec.examples;
         eo.metrics.threads = o.threads;
         eval::evaluate_run(run, eo, o.device, out);
       }

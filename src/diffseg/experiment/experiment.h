@@ -22,6 +22,7 @@ struct ExperimentSpec {
   uint64_t synthetic_seed = 0;
   std::vector<std::string> strategies, samplers;
   int64_t steps = 5, seeds = 1;
+  int64_t examples = 3;  // test cases shown as figures in the report
   std::string ensemble_supervised;                 // strategy name of the supervised run ("" = no ensemble)
   std::vector<std::string> ensemble_with;          // diffusion strategies to ensemble with it
   std::vector<std::string> overrides;              // "key=value"

@@ -7,6 +7,7 @@
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
 #include "diffseg/core/results.h"
+#include "diffseg/experiment/example_gallery.h"
 #include "diffseg/experiment/svg_chart.h"
 
 namespace diffseg::experiment {
@@ -124,12 +125,14 @@ void write_report(const fs::path& exp, const fs::path& html) {
                          "step", "loss");
   body += svg_line_chart("Validation Dice", per_run(exp / "runs", "validation.csv", "step", "mean_dice", 1), "step",
                          "mean foreground Dice", true);
+  body += example_gallery_html(exp / "runs");
 
   const std::string page =
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>diffseg report</title><style>"
       "body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
       "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}svg.chart{display:block;margin:1em 0}"
+      "table.examples td{padding:1px}img.example{display:block;min-width:96px;max-width:240px;image-rendering:pixelated}"
       "</style></head><body>" + body + "</body></html>\n";
   write_text_atomically(html, page);
 }

@@ -113,11 +113,20 @@ Image read_png(const fs::path& path) {
 }
 
 void write_png(const fs::path& path, const Image& image) {
-  if (image.spatial_dims() != 2 || image.size().channels != 1)
-    throw UsageError(path.string() + ": PNG holds 2D single-channel images only");
+  const bool rgb = image.size().channels == 3 && image.dtype() == DType::uint8;
+  if (image.spatial_dims() != 2 || (image.size().channels != 1 && !rgb))
+    throw UsageError(path.string() + ": PNG holds 2D single-channel images (or 3-channel uint8 colour) only");
   // Choose 8 or 16 bits from the values, so label maps of any integer type can be saved.
   Image pixels;
-  if (image.dtype() == DType::uint8 || image.dtype() == DType::uint16) {
+  std::vector<uint8_t> interleaved;  // colour: the Image's channel planes become RGB triplets
+  if (rgb) {
+    pixels = image;
+    const int64_t n = image.size().voxels();
+    interleaved.resize(static_cast<size_t>(3 * n));
+    const uint8_t* src = image.data<uint8_t>();
+    for (int64_t i = 0; i < n; ++i)
+      for (int c = 0; c < 3; ++c) interleaved[static_cast<size_t>(3 * i + c)] = src[c * n + i];
+  } else if (image.dtype() == DType::uint8 || image.dtype() == DType::uint16) {
     pixels = image;
   } else {
     double lo = 0, hi = 0;
@@ -141,13 +150,13 @@ void write_png(const fs::path& path, const Image& image) {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : nullptr;
     std::vector<png_bytep> rows(height);
-    const std::size_t row_bytes = static_cast<std::size_t>(width) * (bit_depth / 8);
-    auto* base = static_cast<png_bytep>(const_cast<void*>(pixels.raw()));
+    const std::size_t row_bytes = static_cast<std::size_t>(width) * (bit_depth / 8) * (rgb ? 3 : 1);
+    auto* base = rgb ? interleaved.data() : static_cast<png_bytep>(const_cast<void*>(pixels.raw()));
     for (png_uint_32 r = 0; r < height; ++r) rows[r] = base + r * row_bytes;
     volatile bool ok = png && info;  // volatile: survives libpng's longjmp
     if (ok && setjmp(state.jump) == 0) {
       png_init_io(png, file.get());
-      png_set_IHDR(png, info, width, height, bit_depth, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+      png_set_IHDR(png, info, width, height, bit_depth, rgb ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
       png_write_info(png, info);
       if (bit_depth == 16) png_set_swap(png);

@@ -12,7 +12,8 @@ namespace diffseg::io {
 // (exact for R = G = B, as in the muscle-ultrasound RGBA masks).
 Image read_png(const std::filesystem::path& path);
 
-// Writes a 2D single-channel image as 8-bit (uint8) or 16-bit (uint16, or other integer types whose values fit).
+// Writes a 2D single-channel image as 8-bit (uint8) or 16-bit (uint16, or other integer types whose values fit),
+// or a 3-channel uint8 image as RGB (figures: overlays, uncertainty maps).
 void write_png(const std::filesystem::path& path, const Image& image);
 
 }  // namespace diffseg::io

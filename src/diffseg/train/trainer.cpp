@@ -13,6 +13,7 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/progress.h"
 #include "diffseg/data/loader.h"
+#include "diffseg/io/splits.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/weights.h"
 #include "diffseg/train/autocast.h"
@@ -59,7 +60,7 @@ std::string fmt(double v) {
 
 TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bool resume) {
   // --- data: read once, geometry and class count come from the dataset
-  const io::Dataset dataset = io::read_dataset(o.data);
+  const io::Dataset dataset = io::read_dataset(o.data, io::SplitOptions::from_config(config));
   const auto train_cases = std::make_shared<const data::CaseCache>(dataset, "training");
   if (train_cases->size() == 0) throw InputError(dataset.root / "dataset.json", "has no training cases");
   std::vector<data::CachedCase> val;
@@ -133,6 +134,7 @@ TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bo
     PredictOptions po;
     po.sampler = o.sampler;
     po.patch = o.patch;
+    po.overlap = o.overlap;
     double sum = 0;
     for (size_t i = 0; i < val.size(); ++i) {
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(o.seed + 1000003ull * (i + 1));

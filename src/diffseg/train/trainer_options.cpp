@@ -10,6 +10,7 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.max_steps = c.get<int64_t>("train.max_steps", o.max_steps);
   o.batch_size = c.get<int64_t>("train.batch_size", o.batch_size);
   o.patch = c.get<std::vector<int64_t>>("data.patch", {});
+  o.overlap = c.get<std::vector<int64_t>>("data.overlap", {});
   o.lr.init = c.get<double>("train.lr.init", o.lr.init);
   o.lr.peak = c.get<double>("train.lr.peak", o.lr.peak);
   o.lr.end = c.get<double>("train.lr.end", o.lr.end);

@@ -23,6 +23,7 @@ struct TrainerOptions {
   int64_t max_steps = 1000;
   int64_t batch_size = 8;
   std::vector<int64_t> patch;        // tensor axis order
+  std::vector<int64_t> overlap;      // sliding-window overlap at validation/inference, tensor order (data.overlap)
   LrSchedule lr;
   double weight_decay = 1e-8;
   double grad_clip = 1.0;

@@ -1,0 +1,217 @@
+#!/usr/bin/python3
+"""`diffseg prepare` on miniature copies of each dataset's download layout (same folder nesting, file names,
+formats and label codes as upstream, a few tiny cases): dataset.json, split sizes, shapes, spacings, label sets,
+intensity range, skipped bad cases, and resuming an interrupted run.
+
+Usage: test_prepare_cli.py PATH/TO/diffseg SHARED_DATA_DIR   (run by ctest)
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import nibabel as nib
+import numpy as np
+
+BIN, SHARED = sys.argv[1], sys.argv[2]
+results = []
+rng = np.random.default_rng(0)
+
+
+def run(*args):
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(name, condition, detail=""):
+    results.append(bool(condition))
+    print(("ok     " if condition else "FAILED ") + name + ("" if condition else f"  -- {detail}"))
+
+
+def save(path, data, spacing, direction=None, origin=(0, 0, 0)):
+    aff = np.eye(4)
+    aff[:3, :3] = (np.eye(3) if direction is None else np.asarray(direction)) @ np.diag(spacing)
+    aff[:3, 3] = origin
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    nib.save(nib.Nifti1Image(data, aff), path)
+
+
+def blob_label(shape, values):
+    """A label volume with one box per value, placed away from the borders."""
+    lab = np.zeros(shape, np.uint8)
+    for i, v in enumerate(values):
+        x0 = 2 + (i * 3) % max(1, shape[0] - 6)
+        lab[x0:x0 + 3, shape[1] // 3:shape[1] // 3 + 3, 1:min(shape[2], 3)] = v
+    return lab
+
+
+def dataset(out):
+    with open(os.path.join(out, "dataset.json")) as f:
+        return json.load(f)
+
+
+def split_sizes(d):
+    return len(d["training"]), len(d.get("validation", [])), len(d.get("test", []))
+
+
+def entry_path(out, e):
+    image = e["image"][0] if isinstance(e["image"], list) else e["image"]
+    return os.path.join(out, image), os.path.join(out, e["label"])
+
+
+def skipped_ids(out):
+    with open(os.path.join(out, "skipped.csv")) as f:
+        return {row["id"] for row in csv.DictReader(f)}
+
+
+def check_volumes(name, out, shape, spacing, labels, channels=1):
+    d = dataset(out)
+    entries = d["training"] + d.get("validation", []) + d.get("test", [])
+    shapes, spacings, values, lo, hi = set(), set(), set(), np.inf, -np.inf
+    for e in entries:
+        ip, lp = entry_path(out, e)
+        img, lab = nib.load(ip), nib.load(lp)
+        data = img.get_fdata()
+        shapes.add(data.shape)
+        spacings.add(tuple(np.round(img.header.get_zooms()[:3], 4)))
+        values |= set(np.unique(np.asarray(lab.dataobj)).tolist())
+        lo, hi = min(lo, data.min()), max(hi, data.max())
+        if not np.allclose(img.affine, lab.affine):
+            check(f"{name}: image and label affines agree", False, ip)
+    want_shape = shape if channels == 1 else shape + (channels,)
+    check(f"{name}: every image has shape {want_shape}", shapes == {want_shape}, shapes)
+    check(f"{name}: spacing {spacing}", spacings == {tuple(spacing)}, spacings)
+    check(f"{name}: label values within {sorted(labels)}", values <= set(labels) and len(values) > 1, values)
+    check(f"{name}: intensities rescaled to [0, 1]", 0 <= lo and hi <= 1 and hi > 0.5, (lo, hi))
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # ---- muscle ultrasound: Polito-Radboud-DeepLearningUS/Segmentation_models/data/MuscleCNN/{train,trainannot,...}
+    raw = os.path.join(tmp, "muscle_raw")
+    root = os.path.join(raw, "Polito-Radboud-DeepLearningUS", "Segmentation_models", "data", "MuscleCNN")
+    image = os.path.join(SHARED, "examples", "BB_anon_348_1.png")
+    mask = os.path.join(SHARED, "examples", "BB_anon_348_1_mask.png")
+    counts = {"train": 3, "val": 1, "test": 2}
+    for folder, n in counts.items():
+        os.makedirs(os.path.join(root, folder))
+        os.makedirs(os.path.join(root, folder + "annot"))
+        for i in range(n):
+            shutil.copy(image, os.path.join(root, folder, f"BB_anon_{folder}_{i}.png"))
+            shutil.copy(mask, os.path.join(root, folder + "annot", f"BB_anon_{folder}_{i}.png"))
+    shutil.copy(image, os.path.join(root, "train", "GM_no_mask.png"))  # an image whose mask is missing
+    out = os.path.join(tmp, "muscle")
+    rc, so, se = run("prepare", "--dataset", "muscle_us", "--raw", raw, "--out", out, "--workers", "2")
+    check("muscle_us: exit 0", rc == 0, se)
+    d = dataset(out) if rc == 0 else {"training": []}
+    check("muscle_us: split from the folders (3/1/2)", split_sizes(d) == (3, 1, 2), split_sizes(d))
+    check("muscle_us: two classes", d.get("labels") == {"0": "background", "1": "muscle"}, d.get("labels"))
+    check("muscle_us: the image without a mask is reported and skipped",
+          rc == 0 and skipped_ids(out) == {"GM_no_mask"} and "GM_no_mask" in so, so)
+    if rc == 0:
+        # The prepared label is the mask as class ids: 255 → 1, same pixels; read back through diffseg info.
+        ip, lp = entry_path(out, d["training"][0])
+        rc2, info, _ = run("info", "--json", lp)
+        meta = json.loads(info) if rc2 == 0 else {}
+        check("muscle_us: label PNG 512x480 with values {0, 1}",
+              meta.get("size", [0])[:2] == [512, 480] and meta.get("max") == 1, info)
+
+    # ---- AMOS 2022: amos22/dataset.json + imagesTr/labelsTr/imagesVa/labelsVa; CT = id <= 500
+    raw = os.path.join(tmp, "amos_raw")
+    root = os.path.join(raw, "amos22")
+    listing = {"training": [], "validation": []}
+    ct_direction = np.diag([-1.0, -1.0, 1.0])
+    for split, folder, ids in [("training", "Tr", [1, 2, 3, 507]), ("validation", "Va", list(range(8, 18)) + [600])]:
+        for i in ids:
+            name = f"amos_{i:04d}.nii.gz"
+            hu = rng.integers(-1100, 1500, size=(40, 30, 10)).astype(np.int16)
+            lab = blob_label((40, 30, 10), [1, 6, 15])
+            save(os.path.join(root, "images" + folder, name), hu, (1.0, 1.0, 2.5), ct_direction, (100, 80, -20))
+            origin = (100, 80, -20) if i != 9 else (90, 80, -20)  # amos_0009: label on another grid
+            save(os.path.join(root, "labels" + folder, name), lab, (1.0, 1.0, 2.5), ct_direction, origin)
+            listing[split].append({"image": f"./images{folder}/{name}", "label": f"./labels{folder}/{name}"})
+    with open(os.path.join(root, "dataset.json"), "w") as f:
+        json.dump({"name": "AMOS", "numTraining": 4, **listing}, f)
+    out = os.path.join(tmp, "amos")
+    rc, so, se = run("prepare", "--dataset", "amos_ct", "--raw", raw, "--out", out)
+    check("amos_ct: exit 0", rc == 0, se)
+    d = dataset(out) if rc == 0 else {"training": []}
+    # 3 training CTs; 10 validation CTs → 1 validation + 9 test, minus amos_0009 (skipped); MR ids > 500 left out.
+    check("amos_ct: CT only, 10 % of validation CTs validate, the rest test", split_sizes(d) == (3, 1, 8),
+          split_sizes(d))
+    check("amos_ct: mismatched label geometry is reported and skipped",
+          rc == 0 and skipped_ids(out) == {"amos_0009"} and "amos_0009" in so, so)
+    check("amos_ct: 16 classes", len(d.get("labels", {})) == 16, d.get("labels"))
+    if rc == 0:
+        check_volumes("amos_ct", out, (192, 128, 128), (1.5, 1.5, 5.0), {0, 1, 6, 15})
+        # Interrupt simulation: drop one finished case's marker; a rerun redoes only that case.
+        os.remove(os.path.join(out, ".prepare", "amos_0002.json"))
+        rc, so, se = run("prepare", "--dataset", "amos_ct", "--raw", raw, "--out", out)
+        check("amos_ct: rerun reuses the finished cases", rc == 0 and "11 already done" in so, so)
+
+    # ---- male pelvic MR: data/<uid>_img.nii, data/<uid>_mask.nii, institution.txt
+    raw = os.path.join(tmp, "pelvic_raw")
+    uids = [(f"A{i:02d}", "InstA") for i in range(8)] + [(f"B{i:02d}", "InstB") for i in range(3)]
+    with open(os.path.join(tmp, "institution.txt"), "w") as f:
+        f.write("".join(f"{u} {inst}\n" for u, inst in uids))
+    os.makedirs(os.path.join(raw, "data"))
+    shutil.move(os.path.join(tmp, "institution.txt"), os.path.join(raw, "institution.txt"))
+    for u, _ in uids:
+        save(os.path.join(raw, "data", f"{u}_img.nii"), rng.gamma(2.0, 200.0, size=(48, 40, 12)).astype(np.float32),
+             (0.6, 0.6, 3.0))
+        if u != "A05":  # one case without its mask
+            save(os.path.join(raw, "data", f"{u}_mask.nii"), blob_label((48, 40, 12), [1, 4, 8]), (0.6, 0.6, 3.0))
+    out = os.path.join(tmp, "pelvic")
+    rc, so, se = run("prepare", "--dataset", "male_pelvic_mr", "--raw", raw, "--out", out)
+    check("male_pelvic_mr: exit 0", rc == 0, se)
+    d = dataset(out) if rc == 0 else {"training": []}
+    # InstA (8): 2 valid, uids[2:4] train, 4 test (A05 skipped → 3); InstB (3): 2 valid, 0 train, 1 test.
+    check("male_pelvic_mr: per-institution split (2 train, 4 valid, 4 test)", split_sizes(d) == (2, 4, 4),
+          split_sizes(d))
+    check("male_pelvic_mr: missing mask reported", rc == 0 and skipped_ids(out) == {"A05"}, so)
+    if rc == 0:
+        check_volumes("male_pelvic_mr", out, (256, 256, 48), (0.75, 0.75, 2.5), {0, 1, 4, 8})
+
+    # ---- BraTS 2021: BraTS2021_NNNNN/BraTS2021_NNNNN_{t1,t1ce,t2,flair,seg}.nii.gz, labels {0,1,2,4}
+    raw = os.path.join(tmp, "brats_raw", "RSNA_ASNR_MICCAI_BraTS2021_TrainingData")
+    brats_dir = np.diag([-1.0, -1.0, 1.0])
+    for n in range(8):
+        case = f"BraTS2021_{n * 7:05d}"
+        folder = os.path.join(raw, case)
+        for m in ["t1", "t1ce", "t2", "flair"]:
+            if case == "BraTS2021_00014" and m == "flair":
+                continue  # a case missing one sequence
+            origin = (0, 239, 0) if not (case == "BraTS2021_00021" and m == "t2") else (0, 230, 0)
+            save(os.path.join(folder, f"{case}_{m}.nii.gz"), rng.integers(0, 3000, size=(70, 30, 6)).astype(np.int16),
+                 (1.0, 1.0, 1.0), brats_dir, origin)
+        seg = np.zeros((70, 30, 6), np.uint8)  # tumour inside the fixed crop (x 37..45, y 10..18)
+        seg[38:41, 12:15, 1:3], seg[41:43, 12:15, 1:3], seg[43:45, 12:15, 1:3] = 1, 2, 4
+        save(os.path.join(folder, f"{case}_seg.nii.gz"), seg, (1.0, 1.0, 1.0), brats_dir, (0, 239, 0))
+    out = os.path.join(tmp, "brats")
+    rc, so, se = run("prepare", "--dataset", "brats2021", "--raw", os.path.join(tmp, "brats_raw"), "--out", out)
+    check("brats2021: exit 0", rc == 0, se)
+    d = dataset(out) if rc == 0 else {"training": []}
+    # 8 sorted ids: 6 train, 1 valid, 1 test (proportions 938/31/282); two bad training cases skipped.
+    check("brats2021: sorted-id split, bad cases skipped (4/1/1)", split_sizes(d) == (4, 1, 1), split_sizes(d))
+    check("brats2021: missing sequence and mismatched affine reported",
+          rc == 0 and skipped_ids(out) == {"BraTS2021_00014", "BraTS2021_00021"} and "t2" in so, so)
+    check("brats2021: binary whole-tumour task", d.get("labels") == {"0": "background", "1": "whole tumour"},
+          d.get("labels"))
+    check("brats2021: four channels in order T1, T1ce, T2, FLAIR",
+          d.get("modality") == {"0": "T1", "1": "T1ce", "2": "T2", "3": "FLAIR"}, d.get("modality"))
+    if rc == 0:
+        # fixed crop lower (37, 10, 0), upper (24, 11, 0): 70x30x6 → 9x9x6
+        check_volumes("brats2021", out, (9, 9, 6), (1.0, 1.0, 1.0), {0, 1}, channels=4)
+
+    # ---- usage errors
+    rc, so, se = run("prepare", "--dataset", "amos_ct", "--raw", os.path.join(tmp, "pelvic_raw"), "--out",
+                     os.path.join(tmp, "x"))
+    check("wrong layout: exit 3 naming the folder and what is missing",
+          rc == 3 and "pelvic_raw" in se and "dataset.json" in se, se)
+    rc, so, se = run("prepare", "--dataset", "kidneys", "--raw", tmp, "--out", os.path.join(tmp, "y"))
+    check("unknown dataset: exit 2", rc == 2, se)
+
+print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
+sys.exit(0 if all(results) else 1)
