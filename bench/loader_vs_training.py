@@ -41,8 +41,8 @@ with tempfile.TemporaryDirectory() as tmp:
                         "--set", "train.precision=float32", "--set", "train.validate_every=1000000",
                         "--set", "train.checkpoint_every=1000000", "--set", f"data.num_classes=4", "-q"], check=True)
         with open(os.path.join(run, "log.csv")) as f:
-            seconds = [float(r["seconds"]) for r in csv.DictReader(f)][1:]
-        step = statistics.median(seconds)
+            elapsed = [float(r["seconds"]) for r in csv.DictReader(f)]  # cumulative since the loop started
+        step = statistics.median(b - a for a, b in zip(elapsed, elapsed[1:]))
         train_rate = batch / step
         rows.append((name, batch, loader_rate, step, train_rate, loader_rate / train_rate))
 

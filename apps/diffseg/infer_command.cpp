@@ -14,6 +14,7 @@
 #include "diffseg/eval/trained_run.h"
 #include "diffseg/io/dataset.h"
 #include "diffseg/io/image_file.h"
+#include "diffseg/metrics/mask_postprocess.h"
 #include "diffseg/train/predictor.h"
 
 namespace diffseg::cli {
@@ -53,6 +54,10 @@ int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {
   po.sampler.steps = o.steps;
   po.sampler.time_input = run.options.sampler.time_input;
   po.patch = run.options.patch;
+  po.overlap = run.options.overlap;
+  // The run's post-processing (muscle ultrasound), so written label maps are the ones evaluation scores.
+  const metrics::PostProcess postprocess =
+      metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
   const auto cases = inputs_of(o);
   if (cases.empty()) throw UsageError("no input images found in " + o.input);
   const int64_t seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
@@ -75,7 +80,12 @@ int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {
       }
       const std::string stem = io::stem_of(first);
       auto save = [&](const at::Tensor& labels, const std::string& name) {
-        io::Image out = data::to_image(labels.to(torch::kCPU, torch::kByte), image.spatial_dims(), image.geometry());
+        at::Tensor l = labels.to(torch::kCPU, torch::kInt).contiguous();
+        std::vector<int32_t> values(l.data_ptr<int32_t>(), l.data_ptr<int32_t>() + l.numel());
+        metrics::postprocess_labels(values, image.size().x, image.size().y, image.spatial_dims(),
+                                    static_cast<int>(run.num_classes), postprocess);
+        l = torch::from_blob(values.data(), l.sizes(), torch::kInt).to(torch::kByte);
+        io::Image out = data::to_image(l, image.spatial_dims(), image.geometry());
         io::write_image(fs::path(o.output) / name, out);
       };
       const std::string suffix = first.filename().string().substr(stem.size());

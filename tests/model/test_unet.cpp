@@ -27,15 +27,6 @@ UNetOptions tiny(int64_t dims, bool diffusion) {
   return o;
 }
 
-nlohmann::json to_json(const UNetOptions& o) {
-  return {{"spatial_dims", o.spatial_dims}, {"in_channels", o.in_channels}, {"mask_channels", o.mask_channels},
-          {"out_channels", o.out_channels}, {"channels", o.channels}, {"num_res_blocks", o.num_res_blocks},
-          {"kernel_size", o.kernel_size}, {"patch_size", o.patch_size}, {"scale_factor", o.scale_factor},
-          {"num_heads", o.num_heads}, {"head_dim", o.head_dim}, {"widening_factor", o.widening_factor},
-          {"num_transformer_layers", o.num_transformer_layers}, {"dropout", o.dropout},
-          {"time_conditioning", o.time_conditioning}, {"time_injection", o.time_injection}};
-}
-
 std::vector<int64_t> image_shape(int64_t batch, int64_t channels, int64_t dims) {
   return dims == 2 ? std::vector<int64_t>{batch, channels, 16, 24} : std::vector<int64_t>{batch, channels, 8, 16, 12};
 }
@@ -162,7 +153,7 @@ TEST(UNet, ParameterCountsMatchDesignAndPythonMirror) {
   for (const UNetOptions& o : {paper, supervised, tiny(3, true), tiny(2, false), reference_time}) {
     int64_t count = 0;
     for (const auto& p : UNet(o)->parameters()) count += p.numel();
-    std::ofstream(dir / "o.json") << to_json(o).dump();
+    std::ofstream(dir / "o.json") << o.mirror_json();
     std::string out;
     ASSERT_EQ(diffseg::test::run_command(python() + " " + mirror() + " params " + (dir / "o.json").string(), &out), 0);
     EXPECT_EQ(std::stoll(out), count);
@@ -190,7 +181,7 @@ TEST(UNet, MatchesPythonMirrorWithSameWeights) {
         torch::NoGradGuard no_grad;
         expected = net->forward(input("image"), input("mask"), input("time"));
       }
-      std::ofstream(dir / "o.json") << to_json(o).dump();
+      std::ofstream(dir / "o.json") << o.mirror_json();
       save_state_dict(*net, dir / "w.pt");
       save_tensors(inputs, dir / "in.pt");
       ASSERT_EQ(diffseg::test::run_command(python() + " " + mirror() + " forward " + (dir / "o.json").string() + " " +

@@ -1,5 +1,7 @@
 #include "diffseg/core/runtime.h"
 
+#include <malloc.h>
+
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -13,6 +15,13 @@ int set_threads(int n) {
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
   return n;
+}
+
+bool keep_freed_memory() {
+  constexpr int kMaxMmapThreshold = 32 * 1024 * 1024;  // glibc rejects larger values on 64-bit
+  const bool mmap_ok = mallopt(M_MMAP_THRESHOLD, kMaxMmapThreshold) == 1;
+  const bool trim_ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+  return mmap_ok && trim_ok;
 }
 
 c10::Device parse_device(const std::string& text) {

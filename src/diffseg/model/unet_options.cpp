@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "diffseg/core/error.h"
 
 namespace diffseg::model {
@@ -55,6 +57,18 @@ void UNetOptions::check_input_size(const std::vector<int64_t>& spatial) const {
     msg << (a ? "x" : "") << std::max<int64_t>(f[a], (spatial[a] + f[a] - 1) / f[a] * f[a]);
   msg << ")";
   throw UsageError(msg.str());
+}
+
+std::string UNetOptions::mirror_json() const {
+  const nlohmann::json j = {{"spatial_dims", spatial_dims}, {"in_channels", in_channels},
+                            {"mask_channels", mask_channels}, {"out_channels", out_channels},
+                            {"channels", channels}, {"num_res_blocks", num_res_blocks},
+                            {"kernel_size", kernel_size}, {"patch_size", patch_size},
+                            {"scale_factor", scale_factor}, {"num_heads", num_heads},
+                            {"head_dim", head_dim}, {"widening_factor", widening_factor},
+                            {"num_transformer_layers", num_transformer_layers}, {"dropout", dropout},
+                            {"time_conditioning", time_conditioning}, {"time_injection", time_injection}};
+  return j.dump();
 }
 
 }  // namespace diffseg::model

@@ -35,6 +35,8 @@ struct UNetOptions {
   // "480x512 is not divisible by 8x8; valid sizes are multiples, e.g. 480x512 → ..." style check.
   void check_input_size(const std::vector<int64_t>& spatial) const;
   int64_t attention_head_dim() const { return head_dim > 0 ? head_dim : channels.back() / 4; }
+  // The options as the JSON object bench/reference/unet.py (the PyTorch mirror) builds its network from.
+  std::string mirror_json() const;
 };
 
 }  // namespace diffseg::model

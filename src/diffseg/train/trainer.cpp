@@ -18,6 +18,7 @@
 #include "diffseg/model/weights.h"
 #include "diffseg/train/autocast.h"
 #include "diffseg/train/checkpoint.h"
+#include "diffseg/train/optimizer_step.h"
 #include "diffseg/train/predictor.h"
 
 namespace diffseg::train {
@@ -174,25 +175,14 @@ TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bo
     const double lr = o.lr.at(state.step);
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     net->train();
-    optimizer.zero_grad();
-    StepResult r;
-    {
-      AutocastScope autocast(precision, device);  // forward passes and loss; backward outside, as autocast wants
-      r = strategy->step(ctx, image, labels);
-    }
-    const double loss = r.loss.item<double>();
-    double grad_norm = std::nan("");
-    bool finite = std::isfinite(loss);
+    const UpdateResult u =
+        optimizer_step(*strategy, ctx, optimizer, net->parameters(), image, labels, precision, device, o.grad_clip);
+    const StepResult& r = u.step;
+    const double loss = u.loss, grad_norm = u.grad_norm;
+    const bool finite = u.applied;
     if (finite) {
-      r.loss.backward();
-      grad_norm = torch::nn::utils::clip_grad_norm_(net->parameters(), o.grad_clip);
-      finite = std::isfinite(grad_norm);
-    }
-    if (finite) {
-      optimizer.step();
       nonfinite_in_row = 0;
     } else {
-      optimizer.zero_grad();
       ++state.skipped;
       if (++nonfinite_in_row >= o.max_nonfinite_steps)
         throw Error("training stopped: " + std::to_string(nonfinite_in_row) +

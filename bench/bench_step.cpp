@@ -1,0 +1,136 @@
+// Times one model's training step or per-case inference exactly as diffseg runs them (optimizer_step and
+// predict_log_probabilities), on random data of a given shape: warm-up, then the median of N repeats. Also writes
+// the initial weights and the network's options for the PyTorch mirror (bench/reference/step.py), so both sides run
+// the same network from the same weights. Used by bench/bench_vs_pytorch.py.
+//
+//   bench_step --config C --strategy S --mode train|infer --shape H,W[,D...] --batch B --classes K
+//              [--repeats 5] [--threads T] [--weights W --options O] [--set key=value]... [--mallopt]
+// Prints one JSON object: {"median_s", "times", "parameters", "peak_rss_mb"}.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "diffseg/core/config.h"
+#include "diffseg/core/runtime.h"
+#include "diffseg/model/model_config.h"
+#include "diffseg/model/unet.h"
+#include "diffseg/model/weights.h"
+#include "diffseg/train/optimizer_step.h"
+#include "diffseg/train/predictor.h"
+#include "diffseg/train/trainer_options.h"
+
+using namespace diffseg;
+
+namespace {
+std::vector<int64_t> ints(const std::string& text) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = text.find(',', start);
+    out.push_back(std::stoll(text.substr(start, end - start)));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, strategy_name = "diffusion", mode = "train", weights, options_out;
+  std::vector<int64_t> shape;
+  int64_t batch = 1, classes = 2, repeats = 5, threads = 0;
+  bool use_mallopt = false;
+  std::vector<std::string> sets;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--config") config_path = next();
+    else if (a == "--strategy") strategy_name = next();
+    else if (a == "--mode") mode = next();
+    else if (a == "--shape") shape = ints(next());
+    else if (a == "--batch") batch = std::stoll(next());
+    else if (a == "--classes") classes = std::stoll(next());
+    else if (a == "--repeats") repeats = std::stoll(next());
+    else if (a == "--threads") threads = std::stoll(next());
+    else if (a == "--weights") weights = next();
+    else if (a == "--options") options_out = next();
+    else if (a == "--set") sets.push_back(next());
+    else if (a == "--mallopt") use_mallopt = true;
+    else throw std::invalid_argument("unknown option " + a);
+  }
+  if (use_mallopt && !keep_freed_memory()) std::fprintf(stderr, "mallopt refused\n");
+  if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  Config config = Config::load(config_path);
+  for (const auto& s : sets) config.set(s);
+  const train::TrainerOptions o = train::trainer_options_from_config(config);
+  const auto inputs = train::network_inputs(strategy_name, classes);
+  model::UNetOptions uo = model::unet_options_from_config(config, inputs.mask_channels, inputs.time_conditioning);
+  uo.out_channels = classes;
+  model::UNet net(uo);
+  model::initialise(net, 0);
+  if (!weights.empty()) model::save_state_dict(*net, weights);
+  if (!options_out.empty()) std::ofstream(options_out) << uo.mirror_json();
+
+  const c10::Device device(torch::kCPU);
+  torch::manual_seed(0);
+  std::vector<int64_t> image_shape{batch, uo.in_channels}, label_shape{batch};
+  for (int64_t s : shape) image_shape.push_back(s), label_shape.push_back(s);
+  const at::Tensor image = torch::rand(image_shape), labels = torch::randint(0, classes, label_shape, torch::kLong);
+
+  auto strategy = train::make_strategy(strategy_name, o.strategy_options);
+  const auto diff = diffusion::GaussianDiffusion::from_schedule(o.schedule, o.model_output, o.variance, device);
+  std::vector<double> times;
+  if (mode == "train") {
+    auto time_sampler = diffusion::make_time_sampler(o.time_sampler, diff.num_timesteps());
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(1);
+    torch::optim::AdamW optimizer(net->parameters(),
+                                  torch::optim::AdamWOptions(1e-4).betas({0.9, 0.999}).eps(1e-8).weight_decay(1e-8));
+    train::StepContext ctx{[&](const at::Tensor& x, const at::Tensor& m, const at::Tensor& t) { return net->forward(x, m, t); },
+                           diff, *time_sampler, generator, o.loss, classes};
+    const train::Precision precision = train::parse_precision(o.precision);
+    net->train();
+    for (int64_t r = 0; r <= repeats; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      train::optimizer_step(*strategy, ctx, optimizer, net->parameters(), image, labels, precision, device, o.grad_clip);
+      if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  } else {
+    net->eval();
+    train::PredictOptions po;
+    po.sampler.kind = diffusion::SamplerKind::ddim;
+    po.sampler.steps = 5;
+    po.patch = shape;
+    for (int64_t r = 0; r <= repeats; ++r) {
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r));
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int64_t b = 0; b < batch; ++b) train::predict_log_probabilities(net, *strategy, diff, image[b], po, g);
+      if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  int64_t parameters = 0;
+  for (const auto& p : net->parameters()) parameters += p.numel();
+  const nlohmann::json out = {{"median_s", sorted[sorted.size() / 2]}, {"times", times}, {"parameters", parameters},
+                              {"peak_rss_mb", peak_rss_mb()}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
