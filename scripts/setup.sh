@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-scipy python3-nibabel python3-torch   # independent references for the tests
   chromium                                   # renders the HTML report in a test
+  libjs-d3                                   # D3 (SVG charts), inlined into the HTML report at build time
 )
 
 missing=()

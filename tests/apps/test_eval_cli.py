@@ -109,9 +109,9 @@ overrides:
                  f"--user-data-dir={os.path.join(tmp, 'chrome')}"]
         dom = subprocess.run([chromium, *flags, "--dump-dom", "file://" + html], capture_output=True, text=True,
                              timeout=120).stdout
-        check("report: Chromium renders the tables and 4 charts",
-              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count("<svg") == 4 and "<polyline" in dom,
-              dom[:500])
+        check("report: Chromium renders the tables and 4 D3 charts with lines",
+              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count('<svg class="chart"') == 4 and
+              dom.count('class="line"') >= 6 and 'class="axis"' in dom, dom[:500])
         # 3 cases x (rec_xT: image, truth, 5 steps, uncertainty + supervised: image, truth, 1 step, uncertainty).
         check("report: example figures of every strategy, step and case are embedded",
               dom.count('class="example"') == 3 * (8 + 4) and 'src="data:image/png;base64,' in dom,

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diffseg/core/base64.h"
-#include "diffseg/experiment/svg_chart.h"
+#include "diffseg/experiment/html.h"
 
 namespace diffseg::experiment {
 namespace fs = std::filesystem;

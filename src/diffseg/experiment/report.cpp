@@ -8,7 +8,8 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/results.h"
 #include "diffseg/experiment/example_gallery.h"
-#include "diffseg/experiment/svg_chart.h"
+#include "diffseg/experiment/html.h"
+#include "diffseg/experiment/line_chart.h"
 
 namespace diffseg::experiment {
 namespace fs = std::filesystem;
@@ -108,7 +109,7 @@ void write_report(const fs::path& exp, const fs::path& html) {
   }
   std::vector<Series> step_series;
   for (auto& [k, s] : by_key) step_series.push_back(s);
-  body += "<h2>Dice per sampling step</h2>" + svg_line_chart("Test Dice per sampling step", step_series, "step", "Dice", true);
+  body += "<h2>Dice per sampling step</h2>" + line_chart_html("Test Dice per sampling step", step_series, "step", "Dice", true);
   std::map<std::string, Series> variance;
   for (const auto& row : read_csv(results / "table4.csv").rows) {
     Series& v = variance[row[0]];
@@ -118,12 +119,12 @@ void write_report(const fs::path& exp, const fs::path& html) {
   }
   std::vector<Series> variance_series;
   for (auto& [k, v] : variance) variance_series.push_back(v);
-  body += svg_line_chart("Seed variance of Dice per sampling step (DDPM)", variance_series, "step",
+  body += line_chart_html("Seed variance of Dice per sampling step (DDPM)", variance_series, "step",
                          "mean max-min Dice across seeds", true);
   body += "<h2>Training</h2>";
-  body += svg_line_chart("Training loss (running mean of 10 steps)", per_run(exp / "runs", "log.csv", "step", "loss", 10),
+  body += line_chart_html("Training loss (running mean of 10 steps)", per_run(exp / "runs", "log.csv", "step", "loss", 10),
                          "step", "loss");
-  body += svg_line_chart("Validation Dice", per_run(exp / "runs", "validation.csv", "step", "mean_dice", 1), "step",
+  body += line_chart_html("Validation Dice", per_run(exp / "runs", "validation.csv", "step", "mean_dice", 1), "step",
                          "mean foreground Dice", true);
   body += example_gallery_html(exp / "runs");
 
@@ -131,9 +132,11 @@ void write_report(const fs::path& exp, const fs::path& html) {
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>diffseg report</title><style>"
       "body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-      "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}svg.chart{display:block;margin:1em 0}"
+      "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure.chart{margin:1em 0}"
+      "svg.chart{display:block;font-size:11px}svg.chart .title{font-weight:bold;font-size:13px}"
+      ".axis path,.axis line{fill:none;stroke:#888;shape-rendering:crispEdges}path.line{fill:none;stroke-width:2px}"
       "table.examples td{padding:1px}img.example{display:block;min-width:96px;max-width:240px;image-rendering:pixelated}"
-      "</style></head><body>" + body + "</body></html>\n";
+      "</style></head><body>" + body + chart_scripts() + "</body></html>\n";
   write_text_atomically(html, page);
 }
 
