@@ -10,13 +10,9 @@
 
 namespace diffseg::data {
 
-namespace {
-Index3 sizes_xyz(const io::Image& image) { return {image.size().x, image.size().y, image.size().z}; }
-}  // namespace
-
 io::Image extract_region(const io::Image& image, const Index3& start, const Index3& shape, double fill) {
   const int nd = image.spatial_dims();
-  const Index3 size = sizes_xyz(image);
+  const Index3 size = size_xyz(image);
   for (int j = 0; j < nd; ++j)
     if (shape[j] < 1) throw std::invalid_argument("region shape must be positive");
   // constant_pad_nd takes (before, after) pairs from the last dim (x) backwards; negative amounts crop.

@@ -10,6 +10,9 @@ namespace diffseg::data {
 
 using Index3 = std::array<int64_t, 3>;  // voxel-axis order (x, y, z)
 
+// The image's size in voxels along x, y, z (z = 1 for 2D images).
+inline Index3 size_xyz(const io::Image& image) { return {image.size().x, image.size().y, image.size().z}; }
+
 // The region [start, start + shape) of the voxel grid. `start` may be negative and the region may run past the
 // image: those voxels are `fill`. A 2D image uses x and y only.
 io::Image extract_region(const io::Image& image, const Index3& start, const Index3& shape, double fill = 0.0);

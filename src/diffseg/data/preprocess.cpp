@@ -80,7 +80,7 @@ io::Case preprocess_case(io::Case c, const PreprocessOptions& o) {
   if (o.crop_lower_xyz) {
     const Index3& lo = *o.crop_lower_xyz;
     const Index3& hi = *o.crop_upper_xyz;
-    const Index3 size{c.image.size().x, c.image.size().y, c.image.size().z};
+    const Index3 size = size_xyz(c.image);
     Index3 shape{1, 1, 1};
     for (int j = 0; j < c.image.spatial_dims(); ++j) {
       shape[j] = size[j] - lo[j] - hi[j];
@@ -96,7 +96,7 @@ io::Case preprocess_case(io::Case c, const PreprocessOptions& o) {
   if (o.intensity.mode == IntensityOptions::Mode::percentile)
     c.image = percentile_clip_and_rescale(c.image, o.intensity.low, o.intensity.high);
   if (o.shape_xyz) {
-    const Index3 size{c.image.size().x, c.image.size().y, c.image.size().z};
+    const Index3 size = size_xyz(c.image);
     const BoundingBox box = has_label ? foreground_box(c.label) : BoundingBox{};
     const Index3 start = window_start(size, c.image.spatial_dims(), box, *o.shape_xyz);
     c.image = extract_region(c.image, start, *o.shape_xyz);

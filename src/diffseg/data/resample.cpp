@@ -6,19 +6,14 @@
 
 #include <torch/torch.h>
 
+#include "diffseg/data/crop_pad.h"
 #include "diffseg/data/tensor_image.h"
 
 namespace diffseg::data {
 namespace F = torch::nn::functional;
 
-namespace {
-std::array<int64_t, 3> sizes_xyz(const io::Image& image) {
-  return {image.size().x, image.size().y, image.size().z};
-}
-}  // namespace
-
 std::array<int64_t, 3> resampled_size(const io::Image& image, const std::array<double, 3>& spacing_xyz) {
-  std::array<int64_t, 3> out = sizes_xyz(image);
+  std::array<int64_t, 3> out = size_xyz(image);
   for (int j = 0; j < image.spatial_dims(); ++j) {
     if (!(spacing_xyz[j] > 0)) throw std::invalid_argument("target spacing must be positive");
     const double extent = static_cast<double>(out[j]) * image.geometry().spacing[j];
@@ -29,7 +24,7 @@ std::array<int64_t, 3> resampled_size(const io::Image& image, const std::array<d
 
 io::Image resample(const io::Image& image, const std::array<double, 3>& spacing_xyz, Interpolation interpolation) {
   const int nd = image.spatial_dims();
-  const std::array<int64_t, 3> in = sizes_xyz(image);
+  const std::array<int64_t, 3> in = size_xyz(image);
   const std::array<int64_t, 3> out = resampled_size(image, spacing_xyz);
   io::Geometry geometry = image.geometry();
   bool unchanged = true;
