@@ -11,7 +11,7 @@ ResBlockImpl::ResBlockImpl(int64_t dims, int64_t channels, int64_t kernel, doubl
   const std::vector<int64_t> k(static_cast<size_t>(dims), kernel), one(static_cast<size_t>(dims), 1);
   conv1 = register_module("conv1", Conv(dims, channels, channels, k, one, false));
   norm1 = register_module("norm1", make_norm(channels));
-  dropout = register_module("dropout", torch::nn::Dropout(p));
+  dropout = register_module("dropout", HashDropout(p));
   conv2 = register_module("conv2", Conv(dims, channels, channels, k, one, false));
   norm2 = register_module("norm2", make_norm(channels));
   if (time_dim > 0) time_proj = register_module("time_proj", torch::nn::Linear(time_dim, channels));

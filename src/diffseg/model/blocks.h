@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "diffseg/model/checkpointing.h"
+#include "diffseg/model/hash_dropout.h"
 #include "diffseg/model/layers.h"
 
 namespace diffseg::model {
@@ -24,7 +25,7 @@ class ResBlockImpl : public torch::nn::Module {
   BlockFunction block_fn_;
   Conv conv1{nullptr}, conv2{nullptr};
   Norm norm1{nullptr}, norm2{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  HashDropout dropout{nullptr};
   torch::nn::Linear time_proj{nullptr};
   bool time_before_norm_;
 };

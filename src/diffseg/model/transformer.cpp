@@ -26,7 +26,7 @@ TransformerLayerImpl::TransformerLayerImpl(int64_t channels, int64_t heads, int6
   norm2 = register_module("norm2", Norm(channels, NormAxes::last));
   fc1 = register_module("fc1", torch::nn::Linear(channels, widening * channels));
   fc2 = register_module("fc2", torch::nn::Linear(widening * channels, channels));
-  dropout = register_module("dropout", torch::nn::Dropout(p));
+  dropout = register_module("dropout", HashDropout(p));
 }
 
 torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& tokens) {

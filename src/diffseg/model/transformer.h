@@ -3,6 +3,7 @@
 // h += Dropout(MHA(LN1(h))); h += Dropout(MLP(LN2(h))); per layer, then a final LayerNorm.
 #include <torch/torch.h>
 
+#include "diffseg/model/hash_dropout.h"
 #include "diffseg/model/layers.h"
 
 namespace diffseg::model {
@@ -27,7 +28,7 @@ class TransformerLayerImpl : public torch::nn::Module {
   Norm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  HashDropout dropout{nullptr};
 };
 TORCH_MODULE(TransformerLayer);
 
