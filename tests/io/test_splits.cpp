@@ -72,6 +72,6 @@ TEST(Splits, BadSplitFilesNameTheFileAndTheProblem) {
   std::ofstream(dir / "twice.json") << R"({"training": ["tr0"], "test": ["tr0"]})";
   EXPECT_INPUT_ERROR(apply_split_file(d, dir / "twice.json"), "twice.json", "listed twice");
   std::ofstream(dir / "broken.json") << R"({"training": [)";
-  EXPECT_INPUT_ERROR(apply_split_file(d, dir / "broken.json"), "broken.json", "not valid JSON");
-  EXPECT_INPUT_ERROR(apply_split_file(d, dir / "missing.json"), "missing.json", "cannot open");
+  EXPECT_INPUT_ERROR(apply_split_file(d, dir / "broken.json"), "broken.json", "invalid JSON");
+  EXPECT_INPUT_ERROR(apply_split_file(d, dir / "missing.json"), "missing.json", "file not found");
 }

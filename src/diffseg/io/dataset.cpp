@@ -1,6 +1,5 @@
 #include "diffseg/io/dataset.h"
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -9,6 +8,7 @@
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
 #include "diffseg/io/file_checks.h"
+#include "diffseg/io/json_file.h"
 #include "diffseg/io/image_file.h"
 
 namespace diffseg::io {
@@ -96,15 +96,7 @@ void check_files_exist(const fs::path& file, const Dataset& d) {
 
 Dataset read_dataset(const fs::path& folder_or_file) {
   const fs::path file = fs::is_directory(folder_or_file) ? folder_or_file / "dataset.json" : folder_or_file;
-  check_readable_file(file);
-  std::ifstream in(file);
-  if (!in) throw InputError(file, "cannot open for reading");
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw InputError(file, std::string("invalid JSON: ") + e.what());
-  }
+  const json doc = read_json_file(file);
   if (!doc.is_object()) throw InputError(file, "expected a JSON object at the top level");
 
   Dataset d;

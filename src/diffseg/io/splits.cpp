@@ -1,7 +1,6 @@
 #include "diffseg/io/splits.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -10,6 +9,7 @@
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
 #include "diffseg/core/seed.h"
+#include "diffseg/io/json_file.h"
 
 namespace diffseg::io {
 namespace fs = std::filesystem;
@@ -32,14 +32,7 @@ SplitOptions SplitOptions::from_config(const Config& config) {
 }
 
 Dataset apply_split_file(const Dataset& dataset, const fs::path& split_file) {
-  std::ifstream in(split_file);
-  if (!in) throw InputError(split_file, "cannot open split file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(split_file, std::string("not valid JSON: ") + e.what());
-  }
+  const nlohmann::json j = read_json_file(split_file);
   if (!j.is_object()) throw InputError(split_file, "a split file is an object {\"training\": [ids], ...}");
 
   std::map<std::string, DatasetEntry> by_id;

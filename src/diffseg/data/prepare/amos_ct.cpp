@@ -1,14 +1,13 @@
 // AMOS 2022 abdominal CT (Ji et al., NeurIPS 2022; Zenodo 7262581), DESIGN §9.0/§9.2: amos22/dataset.json lists
 // the official training and validation cases; CT scans are those with id ≤ 500. Training CTs train; the first 10 %
 // of the validation CTs (file order) validate and the rest test.
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "diffseg/core/error.h"
 #include "diffseg/data/prepare/raw_layout.h"
 #include "diffseg/data/prepare/recipe.h"
 #include "diffseg/io/image_file.h"
+#include "diffseg/io/json_file.h"
 
 namespace diffseg::data {
 namespace fs = std::filesystem;
@@ -50,13 +49,7 @@ DatasetRecipe amos_ct_recipe() {
   r.discover = [](const fs::path& raw) {
     const fs::path root = find_folder_containing(raw, {"dataset.json", "imagesTr"});
     const fs::path json_path = root / "dataset.json";
-    std::ifstream in(json_path);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(json_path, std::string("not valid JSON: ") + e.what());
-    }
+    const nlohmann::json j = io::read_json_file(json_path);
     std::vector<RawCase> cases = ct_cases(j.value("training", nlohmann::json::array()), root, json_path);
     for (RawCase& c : cases) c.split = "training";
     std::vector<RawCase> held = ct_cases(j.value("validation", nlohmann::json::array()), root, json_path);
