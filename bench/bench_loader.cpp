@@ -5,24 +5,15 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "bench_args.h"
 #include "diffseg/data/loader.h"
 #include "diffseg/data/synthetic.h"
 #include "diffseg/data/tensor_image.h"
-
-namespace {
-std::vector<int64_t> ints(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream s(text);
-  for (std::string item; std::getline(s, item, ',');) out.push_back(std::stoll(item));
-  return out;
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace diffseg;
@@ -32,7 +23,7 @@ int main(int argc, char** argv) {
   }
   data::SyntheticOptions so;
   so.dims = std::stoi(argv[1]);
-  const auto size = ints(argv[2]);
+  const auto size = bench::parse_ints(argv[2]);
   for (size_t i = 0; i < size.size(); ++i) so.size[i] = size[i];
   so.spacing = {1.0, 1.0, 1.0};
   std::vector<data::CachedCase> cases;
@@ -47,7 +38,7 @@ int main(int argc, char** argv) {
     cases.push_back(std::move(cc));
   }
   data::LoaderOptions lo;
-  lo.patch = ints(argv[3]);
+  lo.patch = bench::parse_ints(argv[3]);
   lo.batch_size = std::stoll(argv[4]);
   lo.workers = std::stoi(argv[5]);
   lo.augment = true;

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "bench_args.h"
 #include "diffseg/core/config.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/model/model_config.h"
@@ -31,18 +32,6 @@
 using namespace diffseg;
 
 namespace {
-std::vector<int64_t> ints(const std::string& text) {
-  std::vector<int64_t> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t end = text.find(',', start);
-    out.push_back(std::stoll(text.substr(start, end - start)));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
 double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -65,7 +54,7 @@ int main(int argc, char** argv) {
     if (a == "--config") config_path = next();
     else if (a == "--strategy") strategy_name = next();
     else if (a == "--mode") mode = next();
-    else if (a == "--shape") shape = ints(next());
+    else if (a == "--shape") shape = bench::parse_ints(next());
     else if (a == "--batch") batch = std::stoll(next());
     else if (a == "--classes") classes = std::stoll(next());
     else if (a == "--repeats") repeats = std::stoll(next());
