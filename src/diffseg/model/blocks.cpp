@@ -25,17 +25,23 @@ torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
 }
 
 torch::Tensor ResBlockImpl::compute(const torch::Tensor& x, const torch::Tensor& e) {
-  torch::Tensor h = conv2(dropout(gelu_tanh(norm1(conv1(x)))));
-  torch::Tensor shift;
-  if (time_proj) {
-    shift = time_proj(gelu_tanh(e));  // (B, C) → broadcast over the spatial axes
-    std::vector<int64_t> shape = shift.sizes().vec();
-    shape.resize(static_cast<size_t>(x.dim()), 1);
-    shift = shift.view(shape);
+  NormActOptions first;  // GELU(norm1(conv1 x)) then dropout, one fused pass
+  if (is_training() && dropout->p() > 0) {
+    first.dropout = dropout->p();
+    first.seed = x.is_cpu() ? draw_dropout_seed() : 0;
   }
-  if (!shift.defined()) return gelu_tanh(norm2(h) + x);
-  if (time_before_norm_) return gelu_tanh(norm2(h + shift) + x);
-  return gelu_tanh(norm2(h) + shift + x);
+  const torch::Tensor h = conv2(norm1->forward_with(conv1(x), first));
+  NormActOptions second;  // GELU(norm2(h) + shift + x)
+  second.residual = x;
+  if (time_proj) {
+    second.shift = time_proj(gelu_tanh(e));  // (B, C), broadcast over the spatial axes
+    if (time_before_norm_) {  // the reference's order: the shift goes in before the norm (which cancels it)
+      std::vector<int64_t> shape = second.shift.sizes().vec();
+      shape.resize(static_cast<size_t>(x.dim()), 1);
+      return gelu_tanh(norm2(h + second.shift.view(shape)) + x);
+    }
+  }
+  return norm2->forward_with(h, second);
 }
 
 DownsampleImpl::DownsampleImpl(int64_t dims, int64_t in, int64_t out, std::vector<int64_t> factor) {

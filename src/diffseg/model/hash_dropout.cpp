@@ -5,35 +5,22 @@
 
 #include <limits>
 
+#include "diffseg/model/hash_mask.h"
+
 namespace diffseg::model {
 
 namespace {
-// A 32-bit integer finaliser (good avalanche, vectorises with 32-bit multiplies).
-inline uint32_t mix32(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  h *= 0x846ca68bu;
-  h ^= h >> 16;
-  return h;
-}
-
 // out[i] = in[i] * (keep_i ? scale : 0); keep_i compares 24 hash bits with p·2^24.
 torch::Tensor apply_mask(const torch::Tensor& in, double p, uint64_t seed) {
   const torch::Tensor x = in.contiguous();
   torch::Tensor out = torch::empty_like(x);
-  const auto threshold = static_cast<uint32_t>(p * 16777216.0);
-  const auto key = static_cast<uint32_t>(seed ^ (seed >> 32));
-  const double scale = 1.0 / (1.0 - p);
+  const HashMask mask = make_hash_mask(p, seed);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, x.scalar_type(), "hash_dropout", [&] {
     const scalar_t* src = x.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
-    const auto s = static_cast<float>(scale);
     at::parallel_for(0, x.numel(), 32768, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        const uint32_t h = mix32(static_cast<uint32_t>(i) * 0x9E3779B9u + key);
-        const float keep = (h >> 8) >= threshold ? s : 0.0f;
-        dst[i] = static_cast<scalar_t>(static_cast<float>(src[i]) * keep);
+        dst[i] = static_cast<scalar_t>(static_cast<float>(src[i]) * hash_mask_factor(mask, i));
       }
     });
   });
@@ -61,11 +48,14 @@ torch::Tensor hash_dropout(const torch::Tensor& x, double p, uint64_t seed) {
   return HashDropoutFunction::apply(x, p, static_cast<int64_t>(seed));
 }
 
+uint64_t draw_dropout_seed() {
+  return static_cast<uint64_t>(torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kLong).item<int64_t>());
+}
+
 torch::Tensor HashDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || p_ <= 0) return x;
   if (!x.is_cpu()) return torch::dropout(x, p_, true);
-  const int64_t seed = torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kLong).item<int64_t>();
-  return hash_dropout(x, p_, static_cast<uint64_t>(seed));
+  return hash_dropout(x, p_, draw_dropout_seed());
 }
 
 }  // namespace diffseg::model

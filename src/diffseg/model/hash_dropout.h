@@ -13,6 +13,9 @@ namespace diffseg::model {
 // x * keep / (1 - p) with keep = [hash(seed, i) >= p]; public for tests.
 torch::Tensor hash_dropout(const torch::Tensor& x, double p, uint64_t seed);
 
+// One mask seed from the default generator (what each dropout call consumes from the random stream).
+uint64_t draw_dropout_seed();
+
 class HashDropoutImpl : public torch::nn::Module {
  public:
   explicit HashDropoutImpl(double p) : p_(p) {}

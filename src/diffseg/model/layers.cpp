@@ -10,9 +10,19 @@ NormImpl::NormImpl(int64_t channels, NormAxes axes) : channels_(channels), axes_
 }
 
 torch::Tensor NormImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor in = x.to(weight.scalar_type());
-  return axes_ == NormAxes::spatial ? torch::group_norm(in, channels_, weight, bias, 1e-6)
-                                    : torch::layer_norm(in, {channels_}, weight, bias, 1e-6);
+  if (axes_ == NormAxes::spatial) {
+    NormActOptions plain;
+    plain.gelu = false;
+    return forward_with(x, plain);
+  }
+  return torch::layer_norm(x.to(weight.scalar_type()), {channels_}, weight, bias, 1e-6);
+}
+
+torch::Tensor NormImpl::forward_with(const torch::Tensor& x, const NormActOptions& chain) {
+  if (axes_ != NormAxes::spatial) throw std::logic_error("only the spatial norm fuses an activation chain");
+  NormActOptions o = chain;
+  o.eps = 1e-6;
+  return norm_act(x, weight, bias, o);
 }
 
 Norm make_norm(int64_t channels) { return Norm(channels, NormAxes::spatial); }
@@ -63,6 +73,6 @@ ConvNormActImpl::ConvNormActImpl(int64_t dims, int64_t in, int64_t out, int64_t 
   norm = register_module("norm", make_norm(out));
 }
 
-torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) { return gelu_tanh(norm(conv(x))); }
+torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) { return norm->forward_with(conv(x), NormActOptions{}); }
 
 }  // namespace diffseg::model

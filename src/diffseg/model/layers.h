@@ -4,6 +4,8 @@
 // (bench/reference/unet.py) uses too.
 #include <torch/torch.h>
 
+#include "diffseg/model/fused_norm_act.h"
+
 namespace diffseg::model {
 
 // GELU with the tanh approximation (JAX's default, as in the reference).
@@ -21,6 +23,8 @@ class NormImpl : public torch::nn::Module {
  public:
   NormImpl(int64_t channels, NormAxes axes);
   torch::Tensor forward(const torch::Tensor& x);
+  // Spatial norm followed by what `chain` adds (shift, residual, GELU, dropout), fused where possible.
+  torch::Tensor forward_with(const torch::Tensor& x, const NormActOptions& chain);
   torch::Tensor weight, bias;
 
  private:
