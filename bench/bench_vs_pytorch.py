@@ -22,8 +22,6 @@ import sys
 import tempfile
 import time
 
-import torch
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"  # Debian's interpreter, where python3-torch lives
 
@@ -40,6 +38,27 @@ CASES = [
     ("3D 64^3 DDIM 5 steps", "amos_ct.yaml", "infer", "diffusion", "64,64,64", 1, 16),
 ]
 QUICK = {"2D 128x128 b8 diffusion", "2D 128x128 b8 rec_xT", "2D 480x512 DDIM 5 steps", "2D 480x512 supervised"}
+
+
+def blas_of(binary):
+    """The libblas.so.3 a program loads (diffseg's programs prefer the OpenMP build through their RPATH)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if "libblas.so.3" in line and "=>" in line:
+            return line.split("=>")[1].split("(")[0].strip()
+    return ""
+
+
+def same_blas_as(binary):
+    """Re-executes this script with the C++ program's BLAS first on the library path, so the PyTorch side (and the
+    matmul peak) use the same BLAS build; returns its path."""
+    blas = blas_of(binary)
+    folder = os.path.dirname(blas)
+    if blas and folder not in os.environ.get("LD_LIBRARY_PATH", "").split(":") and \
+            os.path.realpath(blas) != os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3"):
+        env = dict(os.environ, LD_LIBRARY_PATH=":".join(filter(None, [folder, os.environ.get("LD_LIBRARY_PATH")])))
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    return blas
 
 
 def run_json(cmd):
@@ -72,6 +91,9 @@ def main():
     ap.add_argument("--compare")
     a = ap.parse_args()
     step_bin = os.path.join(os.path.abspath(a.build), "bench", "bench_step")
+    blas = same_blas_as(step_bin)
+    import torch  # after the re-exec: loads the same BLAS as the C++ side
+    globals()["torch"] = torch
     env_threads = str(a.threads)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,7 +124,8 @@ def main():
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads {a.threads}, "
-          f"commit {commit}, torch {torch.__version__}, matmul peak {peak:.1f} GFLOP/s (2048², float32)"
+          f"commit {commit}, torch {torch.__version__}, BLAS {blas or 'unknown'}, "
+          f"matmul peak {peak:.1f} GFLOP/s (2048², float32)"
           + (", C++ with mallopt" if a.mallopt else ""))
     print()
     print("| case | GFLOP/step | C++ s | Python s | C++ / Python | C++ GFLOP/s | Python GFLOP/s | C++ peak RSS MB | "
@@ -118,7 +141,7 @@ def main():
         if plain in by and rec in by:
             print(f"\nRecycling / plain diffusion ({plain.split(' b')[0]}): C++ "
                   f"{by[rec]['cpp_s'] / by[plain]['cpp_s']:.2f}, Python {by[rec]['python_s'] / by[plain]['python_s']:.2f}")
-    summary = {"threads": a.threads, "commit": commit, "matmul_peak_gflops": peak, "mallopt": a.mallopt,
+    summary = {"threads": a.threads, "commit": commit, "blas": blas, "matmul_peak_gflops": peak, "mallopt": a.mallopt,
                "results": results}
     if a.json:
         with open(a.json, "w") as f:

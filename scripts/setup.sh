@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev libopenblas0-pthread          # tensors and autograd; OpenBLAS instead of the slow reference BLAS
+  libtorch-dev libopenblas0-openmp           # tensors and autograd; OpenBLAS (OpenMP build) instead of the slow reference BLAS
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libnifti2-dev libpng-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,6 +1,8 @@
 #include "diffseg/model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace diffseg::model {
 
@@ -11,12 +13,26 @@ AttentionImpl::AttentionImpl(int64_t channels, int64_t heads, int64_t head_dim) 
   out = register_module("out", torch::nn::Linear(heads * head_dim, channels));
 }
 
+// Query rows are processed in blocks whose scores (all heads) take at most this many bytes. Large blocks are fresh
+// mmaps in glibc, page-faulted in on every forward (the muscle network's 3840 bottleneck tokens × 8 heads make
+// 472 MB of scores per pass, and softmax another); blocks this size come from the heap glibc keeps and stay in
+// cache between the two matrix products and the softmax.
+constexpr int64_t kScoreBlockBytes = 16 << 20;
+
 torch::Tensor AttentionImpl::forward(const torch::Tensor& h) {
   const int64_t b = h.size(0), n = h.size(1);
-  auto split = [&](const torch::Tensor& x) { return x.view({b, n, heads_, head_dim_}).transpose(1, 2); };
-  const torch::Tensor q = split(query(h)), k = split(key(h)), v = split(value(h));
-  const torch::Tensor w = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim_)), -1);
-  return out(torch::matmul(w, v).transpose(1, 2).reshape({b, n, heads_ * head_dim_}));
+  auto split = [&](const torch::Tensor& x) { return x.view({b, n, heads_, head_dim_}).transpose(1, 2).contiguous(); };
+  // Scaling q (N × d) rather than the scores (N × N) saves a pass over the largest tensor.
+  const torch::Tensor q = split(query(h) * (1.0 / std::sqrt(static_cast<double>(head_dim_))));
+  const torch::Tensor k_t = split(key(h)).transpose(-2, -1), v = split(value(h));
+  const int64_t rows = std::max<int64_t>(1, kScoreBlockBytes / (b * heads_ * n * static_cast<int64_t>(q.element_size())));
+  std::vector<torch::Tensor> parts;
+  for (int64_t r = 0; r < n; r += rows) {
+    const torch::Tensor scores = torch::matmul(q.narrow(2, r, std::min(rows, n - r)), k_t);
+    parts.push_back(torch::matmul(torch::softmax(scores, -1), v));
+  }
+  const torch::Tensor o = parts.size() == 1 ? parts.front() : torch::cat(parts, 2);
+  return out(o.transpose(1, 2).reshape({b, n, heads_ * head_dim_}));
 }
 
 TransformerLayerImpl::TransformerLayerImpl(int64_t channels, int64_t heads, int64_t head_dim, int64_t widening,
