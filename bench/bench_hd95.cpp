@@ -1,16 +1,20 @@
 // Times compare_label_maps (HD95 and the other metrics) on one pair of label files: median of 5 runs after a
-// warm-up. Prints "milliseconds hd95". Used by bench/hd95_vs_scipy.py.
+// warm-up. Prints "milliseconds hd95". Used by bench/hd95_vs_scipy.py. Keeps freed memory like the diffseg CLI
+// (keep_freed_memory) unless DIFFSEG_MALLOC_DEFAULTS=1.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "diffseg/core/runtime.h"
 #include "diffseg/io/image_file.h"
 #include "diffseg/metrics/segmentation_metrics.h"
 
 int main(int argc, char** argv) {
   using namespace diffseg;
+  if (std::getenv("DIFFSEG_MALLOC_DEFAULTS") == nullptr) keep_freed_memory();
   if (argc < 3) {
     std::fprintf(stderr, "usage: bench_hd95 PRED REF [THREADS]\n");
     return 2;

@@ -19,4 +19,8 @@ struct Grid {
 // when there is none.
 std::vector<double> distance_to_features(const std::vector<uint8_t>& features, const Grid& grid, int threads = 0);
 
+// The same, squared (mm²): callers that need distances at a few voxels only take those square roots.
+std::vector<double> squared_distance_to_features(const std::vector<uint8_t>& features, const Grid& grid,
+                                                 int threads = 0);
+
 }  // namespace diffseg::metrics
