@@ -8,8 +8,11 @@ achieved GFLOP/s (convolution + matmul FLOPs counted on the mirror; training = 3
 forward pass, DDIM inference = 5 forward passes) and the machine's measured matmul peak; writes the figures as JSON
 for the regression guard.
 
-    bench_vs_pytorch.py BUILD_DIR [--threads 2] [--repeats 5] [--quick] [--mallopt] [--json OUT]
+    bench_vs_pytorch.py BUILD_DIR [--threads 2] [--repeats 5] [--quick | --large] [--malloc-defaults] [--json OUT]
                         [--compare PREVIOUS.json]
+The C++ side runs as the diffseg CLI does: glibc keeps freed memory (--malloc-defaults measures without) and the
+BLAS is the one diffseg's programs load (the OpenMP build where installed); the PyTorch side gets the same BLAS.
+--large runs only the 3D 128^3 cases (minutes per step on a CPU; use --repeats 1 there).
 --compare flags every C++ figure more than 10 % slower than in PREVIOUS.json (exit status 1), for use by hand or
 in a nightly job — not in the unit tests, timings are too noisy there.
 """
@@ -36,6 +39,10 @@ CASES = [
     ("2D 480x512 DDIM 5 steps", "muscle_us.yaml", "infer", "diffusion", "480,512", 1, 2),
     ("2D 480x512 supervised", "muscle_us.yaml", "infer", "supervised", "480,512", 1, 2),
     ("3D 64^3 DDIM 5 steps", "amos_ct.yaml", "infer", "diffusion", "64,64,64", 1, 16),
+]
+LARGE = [
+    ("3D 128^3 b1 diffusion", "amos_ct.yaml", "train", "diffusion", "128,128,128", 1, 16),
+    ("3D 128^3 b1 rec_xT", "amos_ct.yaml", "train", "rec_xT", "128,128,128", 1, 16),
 ]
 QUICK = {"2D 128x128 b8 diffusion", "2D 128x128 b8 rec_xT", "2D 480x512 DDIM 5 steps", "2D 480x512 supervised"}
 
@@ -86,7 +93,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="only the 2D 128x128 training and 480x512 inference cases")
-    ap.add_argument("--mallopt", action="store_true", help="raise glibc's mmap/trim thresholds in the C++ runs")
+    ap.add_argument("--large", action="store_true", help="only the 3D 128^3 training cases")
+    ap.add_argument("--malloc-defaults", action="store_true",
+                    help="C++ runs with glibc's default mmap/trim thresholds (the CLI raises them)")
     ap.add_argument("--json")
     ap.add_argument("--compare")
     a = ap.parse_args()
@@ -97,7 +106,7 @@ def main():
     env_threads = str(a.threads)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, config, mode, strategy, shape, batch, k in CASES:
+        for name, config, mode, strategy, shape, batch, k in (LARGE if a.large else CASES):
             if a.quick and name not in QUICK:
                 continue
             w, o = os.path.join(tmp, "w.pt"), os.path.join(tmp, "o.json")
@@ -106,7 +115,7 @@ def main():
             # Same computation on both sides: float32, no gradient checkpointing (the mirror has neither).
             cpp = run_json([step_bin, "--config", os.path.join(ROOT, "configs", config), *common, "--weights", w,
                             "--options", o, "--set", "train.precision=float32",
-                            "--set", "model.gradient_checkpointing=false"] + (["--mallopt"] if a.mallopt else []))
+                            "--set", "model.gradient_checkpointing=false"] + ([] if a.malloc_defaults else ["--mallopt"]))
             py = run_json([PY, os.path.join(ROOT, "bench", "reference", "step.py"), o, w, *common, "--flops"])
             fwd = py["forward_flops_per_sample"] * batch
             passes = {"train": 3 + (1 if strategy.startswith("rec") else 0),
@@ -126,7 +135,7 @@ def main():
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads {a.threads}, "
           f"commit {commit}, torch {torch.__version__}, BLAS {blas or 'unknown'}, "
           f"matmul peak {peak:.1f} GFLOP/s (2048², float32)"
-          + (", C++ with mallopt" if a.mallopt else ""))
+          + (", C++ with glibc's malloc defaults" if a.malloc_defaults else ", C++ keeps freed memory (as the CLI)"))
     print()
     print("| case | GFLOP/step | C++ s | Python s | C++ / Python | C++ GFLOP/s | Python GFLOP/s | C++ peak RSS MB | "
           "Python peak RSS MB |")
@@ -137,11 +146,12 @@ def main():
     by = {r["case"]: r for r in results}
     for plain, rec in [("2D 128x128 b8 diffusion", "2D 128x128 b8 rec_xT"),
                        ("2D 480x512 b1 diffusion", "2D 480x512 b1 rec_xT"),
-                       ("3D 64^3 b1 diffusion", "3D 64^3 b1 rec_xT")]:
+                       ("3D 64^3 b1 diffusion", "3D 64^3 b1 rec_xT"),
+                       ("3D 128^3 b1 diffusion", "3D 128^3 b1 rec_xT")]:
         if plain in by and rec in by:
             print(f"\nRecycling / plain diffusion ({plain.split(' b')[0]}): C++ "
                   f"{by[rec]['cpp_s'] / by[plain]['cpp_s']:.2f}, Python {by[rec]['python_s'] / by[plain]['python_s']:.2f}")
-    summary = {"threads": a.threads, "commit": commit, "blas": blas, "matmul_peak_gflops": peak, "mallopt": a.mallopt,
+    summary = {"threads": a.threads, "commit": commit, "blas": blas, "matmul_peak_gflops": peak, "mallopt": not a.malloc_defaults,
                "results": results}
     if a.json:
         with open(a.json, "w") as f:
