@@ -1,6 +1,8 @@
 #pragma once
 // Argument helpers shared by the benchmark programs.
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +15,18 @@ inline std::vector<int64_t> parse_ints(const std::string& text) {
   std::stringstream s(text);
   for (std::string item; std::getline(s, item, ',');) out.push_back(std::stoll(item));
   return out;
+}
+
+// Runs a benchmark's body; a bad option or a failed run prints what went wrong and the usage line and exits with 2,
+// instead of terminating on an uncaught exception.
+template <typename Body>
+int run_main(const char* usage, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\nusage: %s\n", e.what(), usage);
+    return 2;
+  }
 }
 
 }  // namespace diffseg::bench

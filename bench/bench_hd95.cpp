@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/io/image_file.h"
 #include "diffseg/metrics/segmentation_metrics.h"
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   using namespace diffseg;
   if (std::getenv("DIFFSEG_MALLOC_DEFAULTS") == nullptr) keep_freed_memory();
   if (argc < 3) {
@@ -36,4 +38,9 @@ int main(int argc, char** argv) {
   std::sort(ms.begin(), ms.end());
   std::printf("%.3f %.10g\n", ms[ms.size() / 2], hd95);
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return diffseg::bench::run_main("bench_hd95 PRED REF [THREADS]", [&] { return run(argc, argv); });
 }

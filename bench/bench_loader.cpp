@@ -15,7 +15,8 @@
 #include "diffseg/data/synthetic.h"
 #include "diffseg/data/tensor_image.h"
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   using namespace diffseg;
   if (argc < 7) {
     std::fprintf(stderr, "usage: bench_loader DIMS X,Y[,Z] PATCH BATCH WORKERS SECONDS\n");
@@ -57,4 +58,9 @@ int main(int argc, char** argv) {
   } while (elapsed < seconds);
   std::printf("%.4f %lld\n", static_cast<double>(batches * lo.batch_size) / elapsed, static_cast<long long>(batches));
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return diffseg::bench::run_main("bench_loader DIMS X,Y[,Z] PATCH BATCH WORKERS SECONDS", [&] { return run(argc, argv); });
 }

@@ -37,9 +37,8 @@ double peak_rss_mb() {
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
-}  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string config_path, strategy_name = "diffusion", mode = "train", weights, options_out;
   std::vector<int64_t> shape;
   int64_t batch = 1, classes = 2, repeats = 5, threads = 0;
@@ -122,4 +121,12 @@ int main(int argc, char** argv) {
                               {"peak_rss_mb", peak_rss_mb()}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return bench::run_main(
+      "bench_step --config C --strategy S --mode train|infer --shape H,W[,D] --batch B --classes K [--repeats N] "
+      "[--threads T] [--weights W --options O] [--set key=value]... [--mallopt]",
+      [&] { return run(argc, argv); });
 }
