@@ -5,13 +5,14 @@ Every case runs bench_step (diffseg's own optimizer_step / predict_log_probabili
 (the PyTorch mirror, Debian's python3-torch) with the same network, initial weights, shapes and thread count; each
 reports the median of REPEATS timed runs after one warm-up. Prints a Markdown table with the C++/Python ratio, the
 achieved GFLOP/s (convolution + matmul FLOPs counted on the mirror; training = 3 x forward, recycling adds one
-forward pass, DDIM inference = 5 forward passes) and the machine's measured matmul peak; writes the figures as JSON
+forward pass, DDIM inference = 5 forward passes) and the machine's measured peaks (BLAS matmul, oneDNN conv); writes the figures as JSON
 for the regression guard.
 
-    bench_vs_pytorch.py BUILD_DIR [--threads 2] [--repeats 5] [--quick | --large] [--malloc-defaults] [--json OUT]
-                        [--compare PREVIOUS.json]
+    bench_vs_pytorch.py BUILD_DIR [--threads 2] [--repeats 5] [--quick | --large] [--malloc-defaults]
+                        [--python-keep-freed] [--json OUT] [--compare PREVIOUS.json]
 The C++ side runs as the diffseg CLI does: glibc keeps freed memory (--malloc-defaults measures without) and the
-BLAS is the one diffseg's programs load (the OpenMP build where installed); the PyTorch side gets the same BLAS.
+BLAS is the one diffseg's programs load (the OpenMP build where installed); the PyTorch side gets the same BLAS,
+and glibc's malloc defaults as a Python user has them unless --python-keep-freed gives it diffseg's settings.
 --large runs only the 3D 128^3 cases (minutes per step on a CPU; use --repeats 1 there).
 --compare flags every C++ figure more than 10 % slower than in PREVIOUS.json (exit status 1), for use by hand or
 in a nightly job — not in the unit tests, timings are too noisy there.
@@ -68,23 +69,54 @@ def same_blas_as(binary):
     return blas
 
 
-def run_json(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
+# glibc tunables that give the Python process the allocator settings diffseg sets for itself (keep_freed_memory):
+# freed blocks stay in the heap, none is mmapped. A Python user can set the same variable.
+PYTHON_KEEP_FREED = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_max=0"
+
+
+def cpu_name():
+    """The CPU's model name and its widest vector unit: the machines this runs on change between sessions."""
+    model, flags = platform.machine(), ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name") and model == platform.machine():
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags") and not flags:
+                flags = line
+    except OSError:
+        pass
+    vector = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "no AVX2"
+    return f"{model} ({vector})"
+
+
+def run_json(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def matmul_peak(threads):
+def best_gflops(f, flop, repeats=5):
+    f()
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        best = max(best, flop / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def machine_peaks(threads):
+    """Two measured peaks: a 2048² float32 matmul (the BLAS, which may use narrower vectors than the CPU has) and a
+    3x3 convolution, 128 channels, 64², batch 4 (oneDNN, which picks the CPU's widest vector unit; the output fits
+    below glibc's mmap threshold, so page faults do not count)."""
     torch.set_num_threads(threads)
     a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
-    a @ b
-    best = 0.0
-    for _ in range(5):
-        t0 = time.perf_counter()
-        a @ b
-        best = max(best, 2 * 2048 ** 3 / (time.perf_counter() - t0) / 1e9)
-    return best
+    matmul = best_gflops(lambda: a @ b, 2 * 2048 ** 3)
+    x, w = torch.rand(4, 128, 64, 64), torch.rand(128, 128, 3, 3)
+    with torch.no_grad():
+        conv = best_gflops(lambda: torch.nn.functional.conv2d(x, w, padding=1), 2 * 128 * 128 * 9 * 64 * 64 * 4)
+    return matmul, conv
 
 
 def main():
@@ -95,7 +127,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="only the 2D 128x128 training and 480x512 inference cases")
     ap.add_argument("--large", action="store_true", help="only the 3D 128^3 training cases")
     ap.add_argument("--malloc-defaults", action="store_true",
-                    help="C++ runs with glibc's default mmap/trim thresholds (the CLI raises them)")
+                    help="C++ runs with glibc's malloc defaults (the CLI keeps freed memory in the heap)")
+    ap.add_argument("--python-keep-freed", action="store_true",
+                    help="run the PyTorch side with diffseg's allocator settings too (GLIBC_TUNABLES)")
     ap.add_argument("--json")
     ap.add_argument("--compare")
     a = ap.parse_args()
@@ -116,7 +150,8 @@ def main():
             cpp = run_json([step_bin, "--config", os.path.join(ROOT, "configs", config), *common, "--weights", w,
                             "--options", o, "--set", "train.precision=float32",
                             "--set", "model.gradient_checkpointing=false"] + ([] if a.malloc_defaults else ["--mallopt"]))
-            py = run_json([PY, os.path.join(ROOT, "bench", "reference", "step.py"), o, w, *common, "--flops"])
+            py_env = dict(os.environ, GLIBC_TUNABLES=PYTHON_KEEP_FREED) if a.python_keep_freed else None
+            py = run_json([PY, os.path.join(ROOT, "bench", "reference", "step.py"), o, w, *common, "--flops"], py_env)
             fwd = py["forward_flops_per_sample"] * batch
             passes = {"train": 3 + (1 if strategy.startswith("rec") else 0),
                       "infer": 5 if strategy != "supervised" else 1}[mode]
@@ -129,13 +164,14 @@ def main():
             results.append(row)
             print(f"{name}: C++ {row['cpp_s']:.3f} s, Python {row['python_s']:.3f} s, ratio {row['ratio']:.2f}",
                   file=sys.stderr, flush=True)
-    peak = matmul_peak(a.threads)
+    peak, conv_peak = machine_peaks(a.threads)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads {a.threads}, "
+    print(f"Machine: {cpu_name()}, {os.cpu_count()} cores, threads {a.threads}, "
           f"commit {commit}, torch {torch.__version__}, BLAS {blas or 'unknown'}, "
-          f"matmul peak {peak:.1f} GFLOP/s (2048², float32)"
-          + (", C++ with glibc's malloc defaults" if a.malloc_defaults else ", C++ keeps freed memory (as the CLI)"))
+          f"peak {peak:.1f} GFLOP/s (BLAS matmul 2048², float32), {conv_peak:.1f} GFLOP/s (oneDNN 3x3 conv)"
+          + (", C++ with glibc's malloc defaults" if a.malloc_defaults else ", C++ keeps freed memory (as the CLI)")
+          + (", Python keeps freed memory too (GLIBC_TUNABLES)" if a.python_keep_freed else ", Python with glibc's malloc defaults"))
     print()
     print("| case | GFLOP/step | C++ s | Python s | C++ / Python | C++ GFLOP/s | Python GFLOP/s | C++ peak RSS MB | "
           "Python peak RSS MB |")
@@ -151,7 +187,8 @@ def main():
         if plain in by and rec in by:
             print(f"\nRecycling / plain diffusion ({plain.split(' b')[0]}): C++ "
                   f"{by[rec]['cpp_s'] / by[plain]['cpp_s']:.2f}, Python {by[rec]['python_s'] / by[plain]['python_s']:.2f}")
-    summary = {"threads": a.threads, "commit": commit, "blas": blas, "matmul_peak_gflops": peak, "mallopt": not a.malloc_defaults,
+    summary = {"threads": a.threads, "commit": commit, "blas": blas, "matmul_peak_gflops": peak, "conv_peak_gflops": conv_peak, "mallopt": not a.malloc_defaults,
+               "python_keep_freed": a.python_keep_freed, "cpu": cpu_name(),
                "results": results}
     if a.json:
         with open(a.json, "w") as f:
