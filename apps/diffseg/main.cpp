@@ -13,7 +13,8 @@
 
 int main(int argc, char** argv) {
   using namespace diffseg;
-  // Measured 0-13 % faster training/inference steps (docs/BENCHMARKS.md); DIFFSEG_MALLOC_DEFAULTS=1 opts out.
+  // Measured 0-13 % faster 2D steps and a 3.3x faster 3D 128^3 step (docs/BENCHMARKS.md), at the cost of a higher
+  // peak RSS; DIFFSEG_MALLOC_DEFAULTS=1 opts out.
   if (std::getenv("DIFFSEG_MALLOC_DEFAULTS") == nullptr) keep_freed_memory();
   CLI::App app{"diffseg " DIFFSEG_VERSION " — medical image segmentation with diffusion models (recycling training)",
                "diffseg"};
