@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,7 @@ namespace {
 int run(int argc, char** argv) {
   using namespace diffseg;
   if (std::getenv("DIFFSEG_MALLOC_DEFAULTS") == nullptr) keep_freed_memory();
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: bench_hd95 PRED REF [THREADS]\n");
-    return 2;
-  }
+  if (argc < 3) throw std::invalid_argument("expected 2 or 3 arguments");
   const io::Image p = io::read_image(argv[1]).cast(io::DType::int32), r = io::read_image(argv[2]).cast(io::DType::int32);
   const std::vector<int32_t> pv(p.data<int32_t>(), p.data<int32_t>() + p.size().elements());
   const std::vector<int32_t> rv(r.data<int32_t>(), r.data<int32_t>() + r.size().elements());

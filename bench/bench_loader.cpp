@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,7 @@
 namespace {
 int run(int argc, char** argv) {
   using namespace diffseg;
-  if (argc < 7) {
-    std::fprintf(stderr, "usage: bench_loader DIMS X,Y[,Z] PATCH BATCH WORKERS SECONDS\n");
-    return 2;
-  }
+  if (argc < 7) throw std::invalid_argument("expected 6 arguments");
   data::SyntheticOptions so;
   so.dims = std::stoi(argv[1]);
   const auto size = bench::parse_ints(argv[2]);

@@ -12,8 +12,7 @@ int set_threads(int n);
 
 // Keeps freed large blocks in glibc's heap instead of returning them to the OS: without it, every training step
 // mmaps and unmaps its activations and pays the page faults again (docs/BENCHMARKS.md). Serves every block from
-// the heap (no mmapped blocks, whatever their size; the mmap threshold is raised to glibc's maximum as well) and
-// raises the trim threshold to 1 GiB. Returns false if glibc refused.
+// the heap, whatever its size, and raises the trim threshold to 1 GiB. Returns false if glibc refused.
 bool keep_freed_memory();
 
 // Parses "cpu", "cuda", "cuda:1" and checks the device is usable here; UsageError otherwise.
