@@ -71,7 +71,7 @@ def same_blas_as(binary):
 
 # glibc tunables that give the Python process the allocator settings diffseg sets for itself (keep_freed_memory):
 # freed blocks stay in the heap, none is mmapped. A Python user can set the same variable.
-PYTHON_KEEP_FREED = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_max=0"
+PYTHON_KEEP_FREED = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1073741824"
 
 
 def cpu_name():
