@@ -88,11 +88,11 @@ int run(int argc, char** argv) {
   std::vector<double> times;
   if (mode == "train") {
     auto time_sampler = diffusion::make_time_sampler(o.time_sampler, diff.num_timesteps());
-    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(1);
+    diffusion::SampleStreams streams = diffusion::SampleStreams::from_seed(1, batch);
     torch::optim::AdamW optimizer(net->parameters(),
                                   torch::optim::AdamWOptions(1e-4).betas({0.9, 0.999}).eps(1e-8).weight_decay(1e-8));
     train::StepContext ctx{[&](const at::Tensor& x, const at::Tensor& m, const at::Tensor& t) { return net->forward(x, m, t); },
-                           diff, *time_sampler, generator, o.loss, classes};
+                           diff, *time_sampler, streams, o.loss, classes};
     const train::Precision precision = train::parse_precision(o.precision);
     net->train();
     for (int64_t r = 0; r <= repeats; ++r) {

@@ -8,6 +8,7 @@ packages=(
   libtorch-dev libopenblas0-openmp           # tensors and autograd; OpenBLAS (OpenMP build) instead of the slow reference BLAS
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libnifti2-dev libpng-dev zlib1g-dev
+  libgloo-dev                                # headers of the Gloo backend LibTorch ships (distributed training)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-scipy python3-nibabel python3-torch   # independent references for the tests
   chromium                                   # renders the HTML report in a test

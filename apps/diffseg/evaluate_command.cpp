@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "diffseg/core/error.h"
 #include "diffseg/core/runtime.h"
+#include "diffseg/dist/process_group.h"
 #include "diffseg/eval/evaluator.h"
 
 namespace diffseg::cli {
@@ -20,7 +21,14 @@ struct EvaluateCmdOptions {
 };
 
 int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
-  set_threads(global.threads);
+  // Under torchrun the ranks split the cases and rank 0 writes the tables.
+  const dist::LaunchEnv env = dist::launch_env_from_process();
+  set_threads(dist::threads_per_process(global.threads, env));
+  const c10::Device device = dist::device_for_rank(parse_device(o.device), env);
+  dist::GroupOptions go;
+  go.device = device;
+  const std::shared_ptr<dist::Group> group = dist::Group::join(env, go);
+  if (!group->is_main()) spdlog::set_level(spdlog::level::warn);
   eval::EvalOptions eo;
   eo.split = o.split;
   eo.checkpoint = o.checkpoint;
@@ -34,7 +42,8 @@ int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
   if (!o.overlap.empty()) eo.overlap = parse_int_list(o.overlap, "--overlap");
   const std::filesystem::path out =
       o.out.empty() ? std::filesystem::path(o.run) / ("eval_" + o.split + "_" + o.sampler) : std::filesystem::path(o.out);
-  const eval::EvalSummary s = eval::evaluate_run(o.run, eo, parse_device(o.device), out);
+  const eval::EvalSummary s = eval::evaluate_run(o.run, eo, device, out, group.get());
+  if (!group->is_main()) return s.failed_cases > 0 ? static_cast<int>(ExitCode::bad_input) : 0;
   std::printf("%s (%s, sampler %s) on %s\n", s.run.c_str(), s.strategy.c_str(), s.sampler.c_str(), o.split.c_str());
   std::printf("%-5s %-18s %-18s %-12s\n", "step", "Dice", "HD95", "Dice range");
   for (const auto& st : s.steps)

@@ -1,5 +1,7 @@
 // diffseg infer --run DIR --input FILE|FOLDER|dataset.json — label maps for new images, in the input's format and
-// geometry; optionally every sampling step's segmentation and a voxel-wise uncertainty map across seeds.
+// geometry; optionally every sampling step's segmentation and a voxel-wise uncertainty map across seeds. Started
+// by torchrun, the N processes split the inputs (case i goes to rank i mod N) and each writes its own outputs, with
+// no communication: a cohort runs on every GPU of a node, and a lost process loses only its own cases.
 #include <ATen/CPUGeneratorImpl.h>
 #include <memory>
 
@@ -11,6 +13,7 @@
 #include "diffseg/core/progress.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/data/tensor_image.h"
+#include "diffseg/dist/process_group.h"
 #include "diffseg/eval/trained_run.h"
 #include "diffseg/io/dataset.h"
 #include "diffseg/io/image_file.h"
@@ -46,8 +49,9 @@ std::vector<std::vector<fs::path>> inputs_of(const InferCmdOptions& o) {
 }
 
 int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {
-  set_threads(global.threads);
-  const c10::Device device = parse_device(o.device);
+  const dist::LaunchEnv env = dist::launch_env_from_process();
+  set_threads(dist::threads_per_process(global.threads, env));
+  const c10::Device device = dist::device_for_rank(parse_device(o.device), env);
   eval::TrainedRun run = eval::load_run(o.run, o.checkpoint, device);
   train::PredictOptions po;
   po.sampler.kind = diffusion::parse_sampler(o.sampler);
@@ -58,16 +62,21 @@ int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {
   // The run's post-processing (muscle ultrasound), so written label maps are the ones evaluation scores.
   const metrics::PostProcess postprocess =
       metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
-  const auto cases = inputs_of(o);
-  if (cases.empty()) throw UsageError("no input images found in " + o.input);
+  const auto all_cases = inputs_of(o);
+  if (all_cases.empty()) throw UsageError("no input images found in " + o.input);
+  std::vector<size_t> mine;  // indices into all_cases: the seeds stay tied to the case, not to the rank
+  for (size_t i = static_cast<size_t>(env.rank); i < all_cases.size(); i += static_cast<size_t>(env.world_size))
+    mine.push_back(i);
+  if (env.distributed())
+    spdlog::info("rank {} of {}: {} of {} input(s)", env.rank, env.world_size, mine.size(), all_cases.size());
   const int64_t seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
   int failed = 0;
-  Progress progress("infer", static_cast<int64_t>(cases.size()), "images");
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const fs::path& first = cases[i].front();
+  Progress progress("infer", static_cast<int64_t>(mine.size()), "images");
+  for (const size_t i : mine) {
+    const fs::path& first = all_cases[i].front();
     try {
       std::vector<io::Image> channels;
-      for (const fs::path& p : cases[i]) channels.push_back(io::read_image(p).cast(io::DType::float32));
+      for (const fs::path& p : all_cases[i]) channels.push_back(io::read_image(p).cast(io::DType::float32));
       const io::Image image = channels.size() == 1 ? channels.front() : io::Image::stack_channels(channels);
       const at::Tensor x = data::to_tensor(image).to(device);
       at::Tensor mean_prob;
@@ -105,7 +114,7 @@ int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {
     progress.advance();
   }
   progress.finish();
-  spdlog::info("wrote {} label map(s) to {}", cases.size() - static_cast<size_t>(failed), o.output);
+  spdlog::info("wrote {} label map(s) to {}", mine.size() - static_cast<size_t>(failed), o.output);
   return failed ? static_cast<int>(ExitCode::bad_input) : 0;
 }
 

@@ -58,6 +58,12 @@ int main(int argc, char** argv) {
     return run ? run() : 0;
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
+    if (e.code() == ExitCode::distributed) {
+      // A lost peer may still hold c10d's threads in a wait: leave without running destructors.
+      spdlog::shutdown();
+      std::fflush(nullptr);
+      std::_Exit(static_cast<int>(e.code()));
+    }
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     spdlog::error("internal error: {}", e.what());

@@ -7,7 +7,7 @@
 #include "diffseg/core/config.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/summary.h"
-#include "diffseg/train/strategy_names.h"
+#include "diffseg/train/strategy_registry.h"
 
 namespace diffseg::cli {
 namespace {

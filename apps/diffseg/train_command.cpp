@@ -1,4 +1,5 @@
-// diffseg train — trains one strategy on a dataset folder; --resume continues an interrupted run exactly.
+// diffseg train — trains one strategy on a dataset folder; --resume continues an interrupted run exactly. Started
+// by torchrun (or srun with the same variables), every process becomes one rank of a data-parallel job.
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -6,6 +7,7 @@
 #include "commands.h"
 #include "diffseg/core/error.h"
 #include "diffseg/core/runtime.h"
+#include "diffseg/dist/process_group.h"
 #include "diffseg/train/trainer.h"
 
 namespace diffseg::cli {
@@ -13,21 +15,23 @@ namespace {
 
 struct TrainCmdOptions {
   std::string config, strategy, out, data, patch, device = "cpu";
-  int64_t max_steps = 0, batch_size = 0;
+  int64_t max_steps = 0, batch_size = 0, accumulate = 0;
   int64_t seed = -1;
   std::vector<std::string> overrides;
   bool resume = false;
 };
 
 int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
-  const int threads = set_threads(global.threads);
-  const c10::Device device = parse_device(o.device);
+  const dist::LaunchEnv env = dist::launch_env_from_process();
+  const int threads = set_threads(dist::threads_per_process(global.threads, env));
+  const c10::Device device = dist::device_for_rank(parse_device(o.device), env);
   Config config = Config::load(o.config);
   // Shorthands first, then --set, so an explicit --set wins.
   if (!o.data.empty()) config.set("data.path=\"" + o.data + "\"");
   if (!o.strategy.empty()) config.set("train.strategy=" + o.strategy);
   if (o.max_steps > 0) config.set("train.max_steps=" + std::to_string(o.max_steps));
   if (o.batch_size > 0) config.set("train.batch_size=" + std::to_string(o.batch_size));
+  if (o.accumulate > 0) config.set("train.accumulate_steps=" + std::to_string(o.accumulate));
   if (o.seed >= 0) config.set("train.seed=" + std::to_string(o.seed));
   if (!o.patch.empty()) {
     std::string list;
@@ -38,9 +42,14 @@ int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
   train::TrainerOptions options = train::trainer_options_from_config(config);
   if (options.data.empty()) throw UsageError("no dataset: pass --data DIR or set data.path in the config");
   options.out = o.out;
-  spdlog::info("training {} on {} ({}, {} thread(s)) into {}", options.strategy, options.data.string(),
-               device.str(), threads, o.out);
-  const train::TrainResult r = train::run_training(config, options, device, o.resume);
+  dist::GroupOptions go;
+  go.timeout = std::chrono::seconds(options.dist_timeout_s);
+  go.device = device;
+  const std::shared_ptr<dist::Group> group = dist::Group::join(env, go);
+  if (!group->is_main()) spdlog::set_level(spdlog::level::warn);  // rank 0 reports for the job
+  spdlog::info("training {} on {} ({}, {} thread(s){}) into {}", options.strategy, options.data.string(),
+               device.str(), threads, group->size() > 1 ? ", " + std::to_string(group->size()) + " ranks" : "", o.out);
+  const train::TrainResult r = train::run_training(config, options, device, o.resume, group);
   spdlog::info("done: {} steps ({} skipped), best validation Dice {:.4f} at step {}{}", r.steps, r.skipped,
                r.best_score, r.best_step, r.stopped_early ? " (stopped early)" : "");
   return 0;
@@ -56,10 +65,13 @@ void add_train_command(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--strategy", o->strategy, "supervised, diffusion, sc_xt, sc_xt1, rec_xt1 or rec_xT");
   cmd->add_option("--data", o->data, "dataset folder with dataset.json (overrides data.path)");
   cmd->add_option("--max-steps", o->max_steps, "training steps (train.max_steps)");
-  cmd->add_option("--batch-size", o->batch_size, "batch size (train.batch_size)");
+  cmd->add_option("--batch-size", o->batch_size, "batch size per process and micro-batch (train.batch_size)");
+  cmd->add_option("--accumulate", o->accumulate,
+                  "micro-batches per step (train.accumulate_steps); global batch = ranks x batch size x this");
   cmd->add_option("--patch", o->patch, "training patch, tensor order: H,W or D,H,W (data.patch)");
   cmd->add_option("--seed", o->seed, "random seed (train.seed)");
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (under torchrun, cuda = cuda:LOCAL_RANK)")
+      ->capture_default_str();
   cmd->add_option("--set", o->overrides, "override any config value, e.g. --set train.lr.peak=1e-3");
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_train(*o, global); }; });

@@ -101,3 +101,41 @@ TEST(Loader, WorkerErrorsReachTheCaller) {
   data::BatchLoader loader(std::make_shared<const data::CaseCache>(std::move(cases)), o);
   EXPECT_THROW(loader.next(), UsageError);
 }
+
+// A global batch split over ranks or accumulation micro-batches is the same samples (cases, crops, augmentation)
+// as the whole batch in one process: micro-batch m of rank r holds samples [(m·world + r)·b, +b).
+TEST(Loader, SlicesOfTheGlobalBatchAreTheWholeBatchsSamples) {
+  test::TempDir dir;
+  const auto cache = synthetic_cache(dir, 10);
+  data::BatchLoader whole(cache, options(7, 1));  // 1 × 4
+  auto sliced = [&](int rank, int world, int64_t accumulate) {
+    data::LoaderOptions o = options(7, 1);
+    o.batch_size = 4 / (world * accumulate);
+    o.rank = rank;
+    o.world_size = world;
+    o.accumulate_steps = accumulate;
+    return std::make_unique<data::BatchLoader>(cache, o);
+  };
+  auto r0 = sliced(0, 2, 1), r1 = sliced(1, 2, 1), acc = sliced(0, 1, 2), both = sliced(1, 2, 2);
+  for (int step = 0; step < 4; ++step) {  // 10 cases / 4 = 2 steps per epoch: crosses an epoch boundary
+    const data::Batch w = whole.next();
+    const data::Batch a = r0->next(), b = r1->next();
+    EXPECT_EQ(a.step, step);
+    EXPECT_EQ(b.first_sample, 2);
+    EXPECT_TRUE(torch::equal(torch::cat({a.image, b.image}), w.image)) << step;
+    EXPECT_TRUE(torch::equal(torch::cat({a.label, b.label}), w.label)) << step;
+    const data::Batch m0 = acc->next(), m1 = acc->next();
+    EXPECT_EQ(m1.step, step);
+    EXPECT_EQ(m1.first_sample, 2);
+    EXPECT_TRUE(torch::equal(torch::cat({m0.image, m1.image}), w.image)) << step;
+    // 2 ranks × 2 micro-batches × batch 1: rank 1 holds samples 1 and 3.
+    const data::Batch q0 = both->next(), q1 = both->next();
+    EXPECT_EQ(q0.ids[0], w.ids[1]);
+    EXPECT_EQ(q1.ids[0], w.ids[3]);
+    EXPECT_TRUE(torch::equal(q1.image[0], w.image[3])) << step;
+  }
+  data::LoaderOptions bad = options(7, 1);
+  bad.rank = 2;
+  bad.world_size = 2;
+  EXPECT_THROW(data::BatchLoader(cache, bad), UsageError);
+}

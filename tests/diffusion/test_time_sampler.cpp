@@ -1,6 +1,5 @@
 #include "diffseg/diffusion/time_sampler.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,18 +8,22 @@
 using namespace diffseg::diffusion;
 
 namespace {
-at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+// n draws from one sampler, each sample with its own stream.
+TimeSample draw(TimeSampler& s, int64_t n, int64_t t_min, int64_t t_max, uint64_t seed) {
+  SampleStreams streams = SampleStreams::from_seed(seed, n);
+  return s.sample(t_min, t_max, streams);
+}
 }  // namespace
 
 TEST(TimeSampler, UniformStaysInRangeWithUnitWeight) {
   UniformTimeSampler s(10);
-  const TimeSample x = s.sample(5000, 2, 7, seeded(0));
+  const TimeSample x = draw(s, 5000, 2, 7, 0);
   EXPECT_GE(x.t.min().item<int64_t>(), 2);
   EXPECT_LE(x.t.max().item<int64_t>(), 6);
   EXPECT_EQ(torch::bincount(x.t, {}, 10).gt(0).sum().item<int64_t>(), 5);  // all five values occur
   EXPECT_TRUE(torch::all(x.weight == 1).item<bool>());
   EXPECT_NEAR(x.probability[0].item<double>(), 0.1, 1e-15);
-  EXPECT_THROW(s.sample(1, 5, 5, seeded(0)), diffseg::UsageError);
+  EXPECT_THROW(draw(s, 1, 5, 5, 0), diffseg::UsageError);
 }
 
 // Warm-up: p ∝ max(10 - count, 0). With counts {10, 10, 0, 10} only index 2 can be drawn.
@@ -29,7 +32,7 @@ TEST(TimeSampler, ImportanceWarmupDrawsUnderSampledIndices) {
   auto st = s.state();
   st["count"] = torch::tensor({10, 10, 0, 10}, torch::kLong);
   s.load_state(st);
-  const TimeSample x = s.sample(200, 0, 4, seeded(1));
+  const TimeSample x = draw(s, 200, 0, 4, 1);
   EXPECT_TRUE(torch::all(x.t == 2).item<bool>());
   EXPECT_TRUE(torch::all(x.weight == 1).item<bool>());
   EXPECT_NEAR(x.probability[0].item<double>(), 0.25, 1e-15);
@@ -43,7 +46,7 @@ TEST(TimeSampler, ImportanceFollowsLossHistoryWithBothWeightModes) {
                   {"loss_sq", torch::tensor({1.0, 4.0, 9.0, 0.0}, torch::kDouble)}});
     const at::Tensor p = 0.99 * torch::tensor({1.0, 2.0, 3.0, 0.0}, torch::kDouble) / 6.0 + 0.01 / 4;
     const int64_t n = 200000;
-    const TimeSample x = s.sample(n, 0, 4, seeded(2));
+    const TimeSample x = draw(s, n, 0, 4, 2);
     const at::Tensor freq = torch::bincount(x.t, {}, 4).to(torch::kDouble) / n;
     EXPECT_TRUE(torch::allclose(freq, p, 0, 0.005)) << freq;
     const int64_t i = 0;
@@ -59,7 +62,7 @@ TEST(TimeSampler, UnbiasedWeightsAverageToOneOnARange) {
   ImportanceTimeSampler s(5, ImportanceWeight::unbiased);
   s.load_state({{"count", torch::full({5}, 50, torch::kLong)},
                 {"loss_sq", torch::tensor({1.0, 2.0, 5.0, 0.5, 9.0}, torch::kDouble)}});
-  const TimeSample x = s.sample(400000, 1, 4, seeded(3));
+  const TimeSample x = draw(s, 400000, 1, 4, 3);
   EXPECT_GE(x.t.min().item<int64_t>(), 1);
   EXPECT_LE(x.t.max().item<int64_t>(), 3);
   EXPECT_NEAR(x.weight.to(torch::kDouble).mean().item<double>(), 1.0, 0.01);

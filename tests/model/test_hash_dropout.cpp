@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "diffseg/model/fused_norm_act.h"
+
 using namespace diffseg::model;
 
 TEST(HashDropout, DropsTheRequestedFractionAndRescalesTheRest) {
@@ -51,4 +53,27 @@ TEST(HashDropout, ModuleIsIdentityInEvalAndSeededByTheGenerator) {
   EXPECT_FALSE(torch::equal(d(x), a));  // the next call draws a new seed
   const torch::Tensor bf = d(x.to(torch::kBFloat16));
   EXPECT_EQ(bf.scalar_type(), torch::kBFloat16);
+}
+
+// A sample's mask depends on its global index, not on its position in this process's slice of the batch: the
+// slice starting at sample 2 gets rows 2.. of the whole batch's masks, in hash dropout and in the fused kernel.
+TEST(HashDropout, MaskFollowsTheGlobalSampleIndex) {
+  const torch::Tensor x = torch::ones({4, 3, 5, 7});
+  const torch::Tensor whole = diffseg::model::hash_dropout(x, 0.3, 99);
+  const torch::Tensor slice = diffseg::model::hash_dropout(x.narrow(0, 0, 2), 0.3, 99, 2);
+  EXPECT_TRUE(torch::equal(slice, whole.narrow(0, 2, 2)));
+  EXPECT_FALSE(torch::equal(slice, whole.narrow(0, 0, 2)));
+  diffseg::model::NormActOptions o;
+  o.dropout = 0.3;
+  o.seed = 99;
+  const torch::Tensor h = torch::randn({4, 3, 5, 7}), w = torch::ones({3}), b = torch::zeros({3});
+  const torch::Tensor fused_whole = diffseg::model::norm_act(h, w, b, o);
+  o.first_sample = 2;
+  const torch::Tensor fused_slice = diffseg::model::norm_act(h.narrow(0, 2, 2).contiguous(), w, b, o);
+  EXPECT_TRUE(torch::allclose(fused_slice, fused_whole.narrow(0, 2, 2), 1e-5, 1e-6));
+  {
+    diffseg::model::DropoutSampleScope scope(5);
+    EXPECT_EQ(diffseg::model::dropout_first_sample(), 5);
+  }
+  EXPECT_EQ(diffseg::model::dropout_first_sample(), 0);
 }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "diffseg/train/loss_scaler.h"
+
 using namespace diffseg::train;
 
 TEST(Loss, PerfectPredictionHasZeroDiceAndNearZeroFocal) {
@@ -37,4 +39,28 @@ TEST(Loss, AbsentClassesAndEmptyForeground) {
   EXPECT_TRUE(torch::isfinite(l.per_sample).all().item<bool>());
   LossWeights ce_only{0.0, 0.0, 1.0};
   EXPECT_NEAR(segmentation_loss(logits, labels, ce_only).per_sample[0].item<float>(), std::log(3.0), 1e-6);
+}
+
+// Dynamic loss scaling: halve on overflow (never below 1), double after `interval` good steps, undo the scale.
+TEST(LossScaler, HalvesOnOverflowGrowsAfterGoodStepsAndUnscales) {
+  diffseg::train::LossScaler s(true, {1024.0, 0}, 3);
+  s.update(false);
+  EXPECT_EQ(s.scale(), 512.0);
+  s.update(true);
+  s.update(true);
+  EXPECT_EQ(s.scale(), 512.0);
+  s.update(true);
+  EXPECT_EQ(s.scale(), 1024.0);
+  EXPECT_EQ(s.state().good_steps, 0);
+  torch::Tensor p = torch::ones({3}, torch::requires_grad());
+  (p * 1024.0 * 2.0).sum().backward();
+  s.unscale({p});
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::full({3}, 2.0)));
+  diffseg::train::LossScaler off(false);
+  EXPECT_EQ(off.scale(), 1.0);
+  off.update(false);
+  EXPECT_EQ(off.scale(), 1.0);
+  diffseg::train::LossScaler low(true, {1.0, 0}, 3);
+  low.update(false);
+  EXPECT_EQ(low.scale(), 1.0);
 }

@@ -1,8 +1,8 @@
 // The mechanics of each strategy, observed through a spy network that records what every pass receives.
-#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "diffseg/core/error.h"
 #include "diffseg/diffusion/mask_space.h"
 #include "diffseg/train/strategy.h"
 
@@ -14,7 +14,8 @@ namespace {
 class FixedTime final : public diffusion::TimeSampler {
  public:
   explicit FixedTime(int64_t t) : t_(t) {}
-  diffusion::TimeSample sample(int64_t batch, int64_t t_min, int64_t t_max, at::Generator) override {
+  diffusion::TimeSample sample(int64_t t_min, int64_t t_max, diffusion::SampleStreams& streams) override {
+    const int64_t batch = streams.size();
     EXPECT_LT(t_, t_max);
     last_range = {t_min, t_max};
     return {torch::full({batch}, t_, torch::kLong), torch::full({batch}, 0.1, torch::kDouble), torch::ones({batch})};
@@ -49,7 +50,7 @@ struct Spy {
 
 struct Fixture {
   diffusion::GaussianDiffusion diffusion = diffusion::GaussianDiffusion::from_schedule({});
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(0);
+  diffusion::SampleStreams streams = diffusion::SampleStreams::from_seed(0, 2);
   at::Tensor image = torch::rand({2, 1, 6, 6});
   at::Tensor labels = torch::div(torch::arange(72).view({2, 6, 6}), 12, "floor") % 3;  // stripes of classes 0, 1, 2
   Spy spy;
@@ -59,7 +60,7 @@ struct Fixture {
   }
   StepResult run(Strategy& s, diffusion::TimeSampler& ts) {
     StepContext ctx{[this](const at::Tensor& x, const at::Tensor& m, const at::Tensor& t) { return spy(x, m, t); },
-                    diffusion, ts, gen, LossWeights{}, 3};
+                    diffusion, ts, streams, LossWeights{}, 3};
     return s.step(ctx, image, labels);
   }
 };
@@ -87,7 +88,9 @@ TEST(Strategies, PlainDiffusionNoisesTheGroundTruth) {
   EXPECT_LT((f.spy.calls[0].mask - gt_mask).abs().max().item<float>(), 0.1f);
   EXPECT_FLOAT_EQ(f.spy.calls[0].time[0].item<float>(), 1.0f / 1001.0f);
   EXPECT_EQ(ts.last_range, (std::pair<int64_t, int64_t>{0, 1001}));
-  EXPECT_EQ(ts.updates, 1);
+  EXPECT_EQ(ts.updates, 0);  // the trainer reports the losses after the whole (global) step
+  ASSERT_TRUE(r.t.defined());
+  EXPECT_TRUE(torch::equal(r.t.cpu(), torch::zeros({2}, torch::kLong)));  // what it reports: the loss pass's t
 }
 
 // rec_xT: pass 1 sees pure noise at t = T-1 without gradient; pass 2 sees the *prediction* noised to t (here all
@@ -158,4 +161,22 @@ TEST(Strategies, SelfConditioningGateZeroDropsThePrediction) {
   ASSERT_EQ(f.spy.calls.size(), 2u);
   EXPECT_EQ(f.spy.calls[1].mask.narrow(1, 3, 3).abs().sum().item<float>(), 0.0f);
   EXPECT_FLOAT_EQ(f.spy.calls[0].time[0].item<float>(), f.spy.calls[1].time[0].item<float>());  // same level
+}
+
+// The registry is the one definition of each strategy's properties: its factory builds the strategy of that name,
+// and what inference and the network need follows from the table.
+TEST(Strategies, RegistryRowsMatchTheirStrategies) {
+  ASSERT_EQ(strategy_registry().size(), 6u);
+  for (const StrategyInfo& info : strategy_registry()) {
+    const auto s = make_strategy(info.name);
+    EXPECT_EQ(s->name(), info.name);
+    EXPECT_EQ(s->is_diffusion(), info.diffusion);
+    EXPECT_EQ(s->self_conditioning(), info.self_conditioning);
+    EXPECT_EQ(network_inputs(info.name, 3).mask_channels, 3 * info.mask_channels_per_class);
+  }
+  EXPECT_FALSE(make_strategy("supervised")->is_diffusion());
+  EXPECT_TRUE(make_strategy("sc_xt1")->self_conditioning());
+  EXPECT_EQ(network_inputs("rec_xT", 4).mask_channels, 4);
+  EXPECT_EQ(network_inputs("sc_xt", 4).mask_channels, 8);
+  EXPECT_THROW(strategy_info("rec_xT2"), UsageError);
 }

@@ -13,6 +13,8 @@ enum class ExitCode : int {
   usage = 2,      // wrong command-line arguments or config values
   bad_input = 3,  // unreadable, corrupt or inconsistent input data
   output = 4,     // an output could not be written (permissions, disk full)
+  interrupted = 5,  // stopped by SIGTERM/SIGINT after saving a checkpoint: --resume continues
+  distributed = 6,  // another rank was lost, never arrived, timed out or disagreed (config, dataset)
 };
 
 class Error : public std::runtime_error {
@@ -51,6 +53,18 @@ class OutputError : public Error {
 
  private:
   std::filesystem::path file_;
+};
+
+// A distributed job cannot go on: a rank died, never joined, or runs with another config or dataset.
+class DistributedError : public Error {
+ public:
+  explicit DistributedError(const std::string& what) : Error(what, ExitCode::distributed) {}
+};
+
+// The run was asked to stop (SIGTERM from a launcher or scheduler, Ctrl-C) and stopped cleanly.
+class InterruptedError : public Error {
+ public:
+  explicit InterruptedError(const std::string& what) : Error(what, ExitCode::interrupted) {}
 };
 
 }  // namespace diffseg

@@ -21,8 +21,12 @@ BatchLoader::BatchLoader(std::shared_ptr<const CaseCache> cases, LoaderOptions o
   for (const CachedCase& c : cases_->cases())
     if (!c.label.defined()) throw InputError(c.id, "training case has no label");
   if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
-  // Batches are drawn from the epoch permutation with wrap-around, so any batch size works with few cases.
-  batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(cases_->size()) / options_.batch_size);
+  if (options_.accumulate_steps < 1) throw UsageError("train.accumulate_steps must be >= 1");
+  if (options_.world_size < 1 || options_.rank < 0 || options_.rank >= options_.world_size)
+    throw UsageError("loader rank " + std::to_string(options_.rank) + " is outside a world of " +
+                     std::to_string(options_.world_size));
+  // Global batches are drawn from the epoch permutation with wrap-around, so any batch size works with few cases.
+  batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(cases_->size()) / options_.global_batch());
   const int workers = std::max(1, options_.workers);
   for (int w = 0; w < workers; ++w) workers_.emplace_back([this] { work(); });
 }
@@ -38,16 +42,20 @@ BatchLoader::~BatchLoader() {
 }
 
 Batch BatchLoader::make_batch(int64_t index) const {
-  const int64_t n = static_cast<int64_t>(cases_->size());
-  const int64_t epoch = index / batches_per_epoch_, within = index % batches_per_epoch_;
+  const int64_t n = static_cast<int64_t>(cases_->size()), global = options_.global_batch();
+  const int64_t step = index / options_.accumulate_steps, micro = index % options_.accumulate_steps;
+  const int64_t epoch = step / batches_per_epoch_, within = step % batches_per_epoch_;
   const at::Tensor perm = torch::randperm(n, generator(mix_seed(options_.seed, static_cast<uint64_t>(epoch))), torch::kLong);
   Batch b;
   b.index = index;
+  b.step = step;
+  b.first_sample = (micro * options_.world_size + options_.rank) * options_.batch_size;
   std::vector<at::Tensor> images, labels;
-  for (int64_t slot = 0; slot < options_.batch_size; ++slot) {
-    const int64_t k = perm[(within * options_.batch_size + slot) % n].item<int64_t>();
+  for (int64_t i = 0; i < options_.batch_size; ++i) {
+    const int64_t slot = b.first_sample + i;
+    const int64_t k = perm[(within * global + slot) % n].item<int64_t>();
     const CachedCase& c = (*cases_)[static_cast<size_t>(k)];
-    at::Generator g = generator(mix_seed(mix_seed(options_.seed ^ 0xA5A5A5A5ull, static_cast<uint64_t>(index)),
+    at::Generator g = generator(mix_seed(mix_seed(options_.seed ^ 0xA5A5A5A5ull, static_cast<uint64_t>(step)),
                                     static_cast<uint64_t>(slot)));
     at::Tensor image = c.image, label = c.label;
     if (options_.augment) augment_geometry(image, label, c.spacing, options_.augmentation, g);

@@ -1,8 +1,11 @@
 #pragma once
-// Training batches from a CaseCache, produced by worker threads into a bounded prefetch queue. Batch b of the
-// endless stream is fully determined by (seed, b): the epoch permutation is seeded by (seed, epoch) and each
-// sample's augmentation by (seed, b, slot), so the same seed gives the same batches whatever the thread timing or
-// the number of workers, and a resumed run continues the stream exactly (start_batch).
+// Training batches from a CaseCache, produced by worker threads into a bounded prefetch queue. The stream is one
+// of global batches: global batch s (one optimizer step) holds G = world size × batch size × accumulation steps
+// samples, sample j of it is case perm_e[(s mod E)·G + j] of epoch e's seeded permutation, augmented with the seed
+// (seed, s, j). This process gets its slice: micro-batch m of step s on rank r is samples
+// [(m·world + r)·batch, +batch). So the same seed gives the same samples whatever the thread timing, the number of
+// workers, or how the global batch is split over ranks and accumulation steps, the ranks read disjoint shards of
+// every epoch, and a resumed run continues the stream exactly (start_batch).
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -28,10 +31,15 @@ struct LoaderOptions {
   int workers = 2;
   int prefetch = 4;            // batches ready ahead of the consumer
   uint64_t seed = 0;
+  int rank = 0, world_size = 1;  // this process's slice of each global batch
+  int64_t accumulate_steps = 1;  // micro-batches per optimizer step
+  int64_t global_batch() const { return batch_size * world_size * accumulate_steps; }
 };
 
 struct Batch {
-  int64_t index = 0;                 // position in the stream
+  int64_t index = 0;                 // position in this process's stream of micro-batches
+  int64_t step = 0;                  // the optimizer step (global batch) it belongs to
+  int64_t first_sample = 0;          // index of its first sample in the global batch
   at::Tensor image;                  // float32 (B, C, *patch)
   at::Tensor label;                  // int64 (B, *patch)
   std::vector<std::string> ids;
@@ -48,7 +56,7 @@ class BatchLoader {
   Batch next();
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
 
-  // Builds batch `index` directly (what the workers run); public for tests.
+  // Builds micro-batch `index` of this process's stream directly (what the workers run); public for tests.
   Batch make_batch(int64_t index) const;
 
  private:

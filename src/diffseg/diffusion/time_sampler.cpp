@@ -14,10 +14,11 @@ void check_range(int64_t t_min, int64_t t_max, int64_t n) {
 }
 }  // namespace
 
-TimeSample UniformTimeSampler::sample(int64_t batch, int64_t t_min, int64_t t_max, at::Generator generator) {
+TimeSample UniformTimeSampler::sample(int64_t t_min, int64_t t_max, SampleStreams& streams) {
   check_range(t_min, t_max, num_timesteps_);
+  const int64_t batch = streams.size();
   TimeSample s;
-  s.t = torch::randint(t_min, t_max, {batch}, generator, torch::kLong);
+  s.t = streams.integers(t_min, t_max);
   s.probability = torch::full({batch}, 1.0 / static_cast<double>(num_timesteps_), torch::kDouble);
   s.weight = torch::ones({batch}, torch::kFloat);
   return s;
@@ -27,8 +28,9 @@ ImportanceTimeSampler::ImportanceTimeSampler(int64_t num_timesteps, ImportanceWe
     : num_timesteps_(num_timesteps), weight_(weight), count_(torch::zeros({num_timesteps}, torch::kLong)),
       loss_sq_(torch::zeros({num_timesteps}, torch::kDouble)) {}
 
-TimeSample ImportanceTimeSampler::sample(int64_t batch, int64_t t_min, int64_t t_max, at::Generator generator) {
+TimeSample ImportanceTimeSampler::sample(int64_t t_min, int64_t t_max, SampleStreams& streams) {
   check_range(t_min, t_max, num_timesteps_);
+  const int64_t batch = streams.size();
   const double T = static_cast<double>(num_timesteps_);
   const bool warmup = count_.slice(0, t_min, t_max).min().item<int64_t>() < kWarmupCount;
   at::Tensor p;
@@ -48,7 +50,7 @@ TimeSample ImportanceTimeSampler::sample(int64_t batch, int64_t t_min, int64_t t
   const at::Tensor draw_p = allowed / allowed.sum();
 
   TimeSample s;
-  s.t = torch::multinomial(draw_p, batch, /*replacement=*/true, generator);
+  s.t = streams.categorical(draw_p);
   s.probability = warmup ? torch::full({batch}, 1.0 / T, torch::kDouble) : p.index_select(0, s.t);
   if (warmup) {
     s.weight = torch::ones({batch}, torch::kFloat);

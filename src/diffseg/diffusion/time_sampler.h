@@ -6,8 +6,9 @@
 #include <memory>
 #include <string>
 
-#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
+
+#include "diffseg/diffusion/sample_streams.h"
 
 namespace diffseg::diffusion {
 
@@ -20,9 +21,10 @@ struct TimeSample {
 class TimeSampler {
  public:
   virtual ~TimeSampler() = default;
-  // Draws `batch` indices in [t_min, t_max) with `generator` (CPU); the results are on the CPU.
-  virtual TimeSample sample(int64_t batch, int64_t t_min, int64_t t_max, at::Generator generator) = 0;
-  // Reports the un-weighted per-sample losses (B) for the indices of the last step.
+  // Draws one index in [t_min, t_max) for each sample of `streams`; the results are on the CPU. Within a training
+  // step every micro-batch and rank draws from the same state (updates come after the step).
+  virtual TimeSample sample(int64_t t_min, int64_t t_max, SampleStreams& streams) = 0;
+  // Reports the un-weighted per-sample losses (B) of a whole step's samples, in global sample order.
   virtual void update(const at::Tensor& t, const at::Tensor& loss) {}
   // Named state tensors for checkpoints (empty for stateless samplers).
   virtual std::map<std::string, at::Tensor> state() const { return {}; }
@@ -33,7 +35,7 @@ class TimeSampler {
 class UniformTimeSampler final : public TimeSampler {
  public:
   explicit UniformTimeSampler(int64_t num_timesteps) : num_timesteps_(num_timesteps) {}
-  TimeSample sample(int64_t batch, int64_t t_min, int64_t t_max, at::Generator generator) override;
+  TimeSample sample(int64_t t_min, int64_t t_max, SampleStreams& streams) override;
 
  private:
   int64_t num_timesteps_;
@@ -49,7 +51,7 @@ enum class ImportanceWeight {
 class ImportanceTimeSampler final : public TimeSampler {
  public:
   ImportanceTimeSampler(int64_t num_timesteps, ImportanceWeight weight);
-  TimeSample sample(int64_t batch, int64_t t_min, int64_t t_max, at::Generator generator) override;
+  TimeSample sample(int64_t t_min, int64_t t_max, SampleStreams& streams) override;
   void update(const at::Tensor& t, const at::Tensor& loss) override;
   std::map<std::string, at::Tensor> state() const override;
   void load_state(const std::map<std::string, at::Tensor>& state) override;

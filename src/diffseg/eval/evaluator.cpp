@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <type_traits>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -105,7 +107,151 @@ double wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<doub
   return std::erfc(std::abs(z) / std::sqrt(2.0));
 }
 
-EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::Device device, const fs::path& out) {
+namespace {
+
+// What one case contributes: its table rows, the (seed, step) scores, the ensemble's numbers, its figures' entry.
+struct CaseResult {
+  std::vector<std::vector<Cell>> rows;
+  std::vector<std::vector<CaseScores>> scores;  // [seed][step]
+  double ens_dice = std::nan(""), ens_hd95 = std::nan(""), sup_dice = std::nan(""), sup_hd95 = std::nan("");
+  nlohmann::json example;  // null when the case has no figures
+};
+
+// NaN travels as null (JSON has no NaN).
+nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
+nlohmann::json to_json(const CaseResult& r) {
+  nlohmann::json rows = nlohmann::json::array(), scores = nlohmann::json::array();
+  for (const auto& row : r.rows) {
+    nlohmann::json cells = nlohmann::json::array();
+    for (const Cell& c : row)
+      std::visit([&](const auto& v) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) cells.push_back(number(v));
+        else cells.push_back(v);
+      }, c);
+    rows.push_back(cells);
+  }
+  for (const auto& per_seed : r.scores) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const CaseScores& x : per_seed) steps.push_back({number(x.dice), number(x.hd95)});
+    scores.push_back(steps);
+  }
+  return {{"rows", rows}, {"scores", scores}, {"ensemble", {number(r.ens_dice), number(r.ens_hd95),
+                                                            number(r.sup_dice), number(r.sup_hd95)}},
+          {"example", r.example}};
+}
+
+CaseResult case_result_from_json(const nlohmann::json& j, const std::vector<std::string>& text_columns,
+                                 const std::vector<std::string>& columns) {
+  CaseResult r;
+  for (const auto& cells : j.at("rows")) {
+    std::vector<Cell> row;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      const bool text = std::find(text_columns.begin(), text_columns.end(), columns[c]) != text_columns.end();
+      if (text) row.emplace_back(cells[c].get<std::string>());
+      else if (cells[c].is_number_integer()) row.emplace_back(cells[c].get<int64_t>());
+      else row.emplace_back(number(cells[c]));
+    }
+    r.rows.push_back(std::move(row));
+  }
+  for (const auto& steps : j.at("scores")) {
+    std::vector<CaseScores> per_seed;
+    for (const auto& x : steps) per_seed.push_back({number(x[0]), number(x[1])});
+    r.scores.push_back(std::move(per_seed));
+  }
+  const auto& e = j.at("ensemble");
+  r.ens_dice = number(e[0]), r.ens_hd95 = number(e[1]), r.sup_dice = number(e[2]), r.sup_hd95 = number(e[3]);
+  r.example = j.at("example");
+  return r;
+}
+
+// Everything that is the same for every case of one evaluation.
+struct CaseEvaluator {
+  const EvalOptions& o;
+  TrainedRun& run;
+  TrainedRun* supervised;
+  train::PredictOptions po;
+  int64_t k, steps, seeds;
+  std::vector<int> labels;
+  metrics::PostProcess postprocess;
+  c10::Device device;
+  fs::path out;
+
+  CaseResult evaluate(size_t i, const data::CachedCase& c) const {
+    if (!c.label.defined()) throw InputError(c.id, "has no label to evaluate against");
+    CaseResult result;
+    const auto truth = to_labels(c.label);
+    const metrics::Grid grid = grid_of(c);
+    const at::Tensor image = c.image.to(device);
+    // The label map that is scored (and shown): argmax, then the dataset's post-processing.
+    auto final_labels = [&](const at::Tensor& prediction) {
+      std::vector<int32_t> predicted = to_labels(prediction);
+      metrics::postprocess_labels(predicted, grid.size[0], grid.size[1], c.spatial_dims, static_cast<int>(k),
+                                  postprocess);
+      return predicted;
+    };
+    auto score = [&](const at::Tensor& prediction, int64_t seed, int64_t step) {
+      const auto m = metrics::compare_label_maps(final_labels(prediction), truth, grid, labels, o.metrics);
+      std::vector<double> d, h;
+      for (const auto& x : m) {
+        if (seed >= 0)
+          result.rows.push_back({c.id, seed, step, static_cast<int64_t>(x.label), x.dice, x.iou, x.hd95, x.assd,
+                                 x.nsd, x.volume_pred, x.volume_ref});
+        d.push_back(x.dice);
+        h.push_back(x.hd95);
+      }
+      return CaseScores{nanmean(d), nanmean(h)};
+    };
+    at::Tensor last_diffusion, first_seed_steps, seed_probability_sum;
+    const bool example = static_cast<int64_t>(i) < o.examples;
+    for (int64_t s = 0; s < seeds; ++s) {
+      // Seeded by (seed, case index): the same noise whichever rank evaluates the case.
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s) * 1000003ull + i);
+      const at::Tensor logp = train::predict_log_probabilities(run.net, *run.strategy, *run.diffusion, image, po, g);
+      std::vector<CaseScores> per_step;
+      for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t].argmax(0), s, t + 1));
+      result.scores.push_back(per_step);
+      if (s == 0) last_diffusion = logp[steps - 1], first_seed_steps = logp;
+      if (example) {
+        const at::Tensor p = logp[steps - 1].exp().cpu();
+        seed_probability_sum = seed_probability_sum.defined() ? seed_probability_sum + p : p;
+      }
+    }
+    if (example) {
+      // Figures for the report: image, truth, each step's scored prediction (seed 0), and the predictive entropy
+      // of the seed-averaged last-step probabilities, normalised to [0, 1] by log K.
+      std::vector<at::Tensor> step_labels;
+      for (int64_t t = 0; t < steps; ++t) {
+        std::vector<int32_t> l = final_labels(first_seed_steps[t].argmax(0));
+        step_labels.push_back(torch::from_blob(l.data(), c.label.sizes(), torch::kInt).clone());
+      }
+      const at::Tensor p = seed_probability_sum / static_cast<double>(seeds);
+      const at::Tensor entropy = -(p * p.clamp_min(1e-12).log()).sum(0) / std::log(static_cast<double>(k));
+      result.example = write_case_figures(out / "examples", c, step_labels, entropy, k);
+    }
+    if (supervised) {
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(i);
+      train::PredictOptions so = po;
+      so.patch = supervised->options.patch;
+      const at::Tensor sup = train::predict_log_probabilities(supervised->net, *supervised->strategy,
+                                                              *supervised->diffusion, image, so, g)[0];
+      // Probabilities of each model, renormalised over classes, averaged (DESIGN §14.7).
+      const at::Tensor p_sup = torch::softmax(sup, 0), p_diff = torch::softmax(last_diffusion, 0);
+      const CaseScores e = score(((p_sup + p_diff) / 2).argmax(0), -1, 0);
+      const CaseScores su = score(sup.argmax(0), -1, 0);
+      result.ens_dice = e.dice, result.ens_hd95 = e.hd95, result.sup_dice = su.dice, result.sup_hd95 = su.hd95;
+    }
+    return result;
+  }
+};
+
+}  // namespace
+
+EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::Device device, const fs::path& out,
+                         dist::Group* group_in) {
+  const std::shared_ptr<dist::Group> single = group_in ? nullptr : dist::Group::single();
+  dist::Group& group = group_in ? *group_in : *single;
   TrainedRun run = load_run(run_folder, o.checkpoint, device);
   const fs::path data_path = o.data.empty() ? run.options.data : o.data;
   const io::Dataset dataset = io::read_dataset(data_path, io::SplitOptions::from_config(run.config));
@@ -121,96 +267,53 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   }
   ensure_directory(out);
 
-  train::PredictOptions po;
-  po.sampler = o.sampler;
-  po.sampler.time_input = run.options.sampler.time_input;
-  po.patch = run.options.patch;
-  po.overlap = o.overlap.empty() ? run.options.overlap : o.overlap;
+  CaseEvaluator ev{o, run, supervised.get(), {}, run.num_classes, 1, 1, {}, {}, device, out};
+  ev.po.sampler = o.sampler;
+  ev.po.sampler.time_input = run.options.sampler.time_input;
+  ev.po.patch = run.options.patch;
+  ev.po.overlap = o.overlap.empty() ? run.options.overlap : o.overlap;
   const int64_t k = run.num_classes;
-  const int64_t steps = run.strategy->is_diffusion() ? o.sampler.steps : 1;
-  const int64_t seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
-  std::vector<int> labels;
-  for (int c = 1; c < k; ++c) labels.push_back(c);
+  const int64_t steps = ev.steps = run.strategy->is_diffusion() ? o.sampler.steps : 1;
+  const int64_t seeds = ev.seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
+  for (int c = 1; c < k; ++c) ev.labels.push_back(c);
   // Dataset-specific clean-up of every prediction before scoring (DESIGN §9.1: muscle ultrasound).
-  const metrics::PostProcess postprocess =
-      metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
+  ev.postprocess = metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
 
-  ResultTable table({"case", "seed", "step", "label", "dice", "iou", "hd95", "assd", "nsd", "volume_pred", "volume_ref"});
-  // scores[case][seed][step]
-  std::vector<std::vector<std::vector<CaseScores>>> scores(cases.size());
+  // Case i is evaluated by rank i mod N; every rank then holds every result (a gather of small JSON texts).
+  const std::vector<std::string> columns{"case", "seed", "step", "label", "dice", "iou", "hd95", "assd", "nsd",
+                                         "volume_pred", "volume_ref"};
+  std::vector<CaseResult> results(cases.size());
+  nlohmann::json mine = nlohmann::json::array();
+  size_t my_cases = 0;
+  for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) ++my_cases;
+  {
+    Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(my_cases * seeds), "predictions");
+    for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) {
+      results[i] = ev.evaluate(i, cases[i]);
+      if (group.size() > 1) mine.push_back({{"index", i}, {"result", to_json(results[i])}});
+      progress.advance(seeds);
+    }
+    progress.finish();
+  }
+  if (group.size() > 1)
+    for (const std::string& text : group.allgather_strings(mine.dump()))
+      for (const auto& entry : nlohmann::json::parse(text))
+        results[entry.at("index").get<size_t>()] = case_result_from_json(entry.at("result"), {"case"}, columns);
+
+  ResultTable table(columns);
   std::vector<double> ens_dice, ens_hd95, sup_dice, sup_hd95, diff_dice;
   nlohmann::json examples = nlohmann::json::array();
-  Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(cases.size() * seeds), "predictions");
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const data::CachedCase& c = cases[i];
-    if (!c.label.defined()) throw InputError(c.id, "has no label to evaluate against");
-    const auto truth = to_labels(c.label);
-    const metrics::Grid grid = grid_of(c);
-    const at::Tensor image = c.image.to(device);
-    // The label map that is scored (and shown): argmax, then the dataset's post-processing.
-    auto final_labels = [&](const at::Tensor& prediction) {
-      std::vector<int32_t> predicted = to_labels(prediction);
-      metrics::postprocess_labels(predicted, grid.size[0], grid.size[1], c.spatial_dims, static_cast<int>(k),
-                                  postprocess);
-      return predicted;
-    };
-    auto score = [&](const at::Tensor& prediction, const std::string& id, int64_t seed, int64_t step) {
-      const auto m = metrics::compare_label_maps(final_labels(prediction), truth, grid, labels, o.metrics);
-      std::vector<double> d, h;
-      for (const auto& x : m) {
-        if (seed >= 0)
-          table.add({id, seed, step, static_cast<int64_t>(x.label), x.dice, x.iou, x.hd95, x.assd, x.nsd,
-                     x.volume_pred, x.volume_ref});
-        d.push_back(x.dice);
-        h.push_back(x.hd95);
-      }
-      return CaseScores{nanmean(d), nanmean(h)};
-    };
-    at::Tensor last_diffusion, first_seed_steps, seed_probability_sum;
-    const bool example = static_cast<int64_t>(i) < o.examples;
-    for (int64_t s = 0; s < seeds; ++s) {
-      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s) * 1000003ull + i);
-      const at::Tensor logp = train::predict_log_probabilities(run.net, *run.strategy, *run.diffusion, image, po, g);
-      std::vector<CaseScores> per_step;
-      for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t].argmax(0), c.id, s, t + 1));
-      scores[i].push_back(per_step);
-      if (s == 0) last_diffusion = logp[steps - 1], first_seed_steps = logp;
-      if (example) {
-        const at::Tensor p = logp[steps - 1].exp().cpu();
-        seed_probability_sum = seed_probability_sum.defined() ? seed_probability_sum + p : p;
-      }
-      progress.advance();
-    }
-    if (example) {
-      // Figures for the report: image, truth, each step's scored prediction (seed 0), and the predictive entropy
-      // of the seed-averaged last-step probabilities, normalised to [0, 1] by log K.
-      std::vector<at::Tensor> step_labels;
-      for (int64_t t = 0; t < steps; ++t) {
-        std::vector<int32_t> l = final_labels(first_seed_steps[t].argmax(0));
-        step_labels.push_back(torch::from_blob(l.data(), c.label.sizes(), torch::kInt).clone());
-      }
-      const at::Tensor p = seed_probability_sum / static_cast<double>(seeds);
-      const at::Tensor entropy = -(p * p.clamp_min(1e-12).log()).sum(0) / std::log(static_cast<double>(k));
-      examples.push_back(write_case_figures(out / "examples", c, step_labels, entropy, k));
-    }
+  for (const CaseResult& r : results) {
+    for (const auto& row : r.rows) table.add(row);
+    if (!r.example.is_null()) examples.push_back(r.example);
     if (supervised) {
-      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(i);
-      train::PredictOptions so = po;
-      so.patch = supervised->options.patch;
-      const at::Tensor sup = train::predict_log_probabilities(supervised->net, *supervised->strategy,
-                                                              *supervised->diffusion, image, so, g)[0];
-      // Probabilities of each model, renormalised over classes, averaged (DESIGN §14.7).
-      const at::Tensor p_sup = torch::softmax(sup, 0), p_diff = torch::softmax(last_diffusion, 0);
-      const CaseScores e = score(((p_sup + p_diff) / 2).argmax(0), c.id, -1, 0);
-      const CaseScores su = score(sup.argmax(0), c.id, -1, 0);
-      ens_dice.push_back(e.dice);
-      ens_hd95.push_back(e.hd95);
-      sup_dice.push_back(su.dice);
-      sup_hd95.push_back(su.hd95);
-      diff_dice.push_back(scores[i][0].back().dice);
+      ens_dice.push_back(r.ens_dice);
+      ens_hd95.push_back(r.ens_hd95);
+      sup_dice.push_back(r.sup_dice);
+      sup_hd95.push_back(r.sup_hd95);
+      diff_dice.push_back(r.scores[0].back().dice);
     }
   }
-  progress.finish();
 
   EvalSummary summary;
   summary.run = run_folder.filename().string();
@@ -221,7 +324,8 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
                            "hd95_seed_range"});
   for (int64_t t = 0; t < steps; ++t) {
     std::vector<double> d, h, dr, hr;
-    for (const auto& per_seed : scores) {
+    for (const CaseResult& r : results) {
+      const auto& per_seed = r.scores;
       d.push_back(per_seed[0][static_cast<size_t>(t)].dice);
       h.push_back(per_seed[0][static_cast<size_t>(t)].hd95);
       if (seeds > 1) {
@@ -243,13 +347,16 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
     steps_table.add({t + 1, st.dice_mean, st.dice_std, st.hd95_mean, st.hd95_std, st.hd95_nan, st.dice_seed_range,
                      st.hd95_seed_range});
   }
-  table.write_csv(out / "cases.csv");
-  table.write_json(out / "cases.json");
-  steps_table.write_csv(out / "steps.csv");
-  write_text_atomically(out / "steps.md", steps_table.to_markdown());
+  const bool write = group.is_main();  // every rank has the summary; rank 0 writes the tables
+  if (write) {
+    table.write_csv(out / "cases.csv");
+    table.write_json(out / "cases.json");
+    steps_table.write_csv(out / "steps.csv");
+    write_text_atomically(out / "steps.md", steps_table.to_markdown());
+  }
   nlohmann::json js{{"run", summary.run}, {"strategy", summary.strategy}, {"sampler", summary.sampler},
                     {"split", o.split}, {"cases", cases.size()}, {"failed_cases", cases.failures()},
-                    {"seeds", seeds}, {"steps", steps}};
+                    {"seeds", seeds}, {"steps", steps}, {"ranks", group.size()}};
   if (supervised) {
     const Summary e = summarise(ens_dice), eh = summarise(ens_hd95), s = summarise(sup_dice), sh = summarise(sup_hd95),
                   dd = summarise(diff_dice);
@@ -261,15 +368,17 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
     ens.add({summary.strategy, dd.mean, dd.std, summary.steps.back().hd95_mean, summary.steps.back().hd95_std,
              wilcoxon_signed_rank(diff_dice, sup_dice)});
     ens.add({std::string("ensemble"), e.mean, e.std, eh.mean, eh.std, summary.ensemble_p_value});
-    ens.write_csv(out / "ensemble.csv");
-    write_text_atomically(out / "ensemble.md", ens.to_markdown());
+    if (write) {
+      ens.write_csv(out / "ensemble.csv");
+      write_text_atomically(out / "ensemble.md", ens.to_markdown());
+    }
     js["ensemble"] = {{"dice", e.mean}, {"hd95", eh.mean}, {"p_vs_supervised", summary.ensemble_p_value}};
   }
   const StepSummary& last = summary.steps.back();
   js["final"] = {{"dice", last.dice_mean}, {"dice_std", last.dice_std}, {"hd95", last.hd95_mean},
                  {"hd95_std", last.hd95_std}};
-  if (!examples.empty()) write_text_atomically(out / "examples" / "index.json", examples.dump(2) + "\n");
-  write_text_atomically(out / "summary.json", js.dump(2) + "\n");
+  if (write && !examples.empty()) write_text_atomically(out / "examples" / "index.json", examples.dump(2) + "\n");
+  if (write) write_text_atomically(out / "summary.json", js.dump(2) + "\n");
   return summary;
 }
 

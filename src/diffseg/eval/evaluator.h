@@ -13,6 +13,7 @@
 #include <c10/core/Device.h>
 
 #include "diffseg/diffusion/sampler.h"
+#include "diffseg/dist/process_group.h"
 #include "diffseg/metrics/segmentation_metrics.h"
 
 namespace diffseg::eval {
@@ -44,8 +45,10 @@ struct EvalSummary {
   double ensemble_p_value = std::nan("");  // Wilcoxon signed-rank vs the supervised run's Dice
 };
 
+// `group`: under torchrun, case i is evaluated by rank i mod N and the results gathered; every rank returns the
+// summary, rank 0 writes the files (null = one process).
 EvalSummary evaluate_run(const std::filesystem::path& run, const EvalOptions& options, c10::Device device,
-                         const std::filesystem::path& out);
+                         const std::filesystem::path& out, dist::Group* group = nullptr);
 
 // Two-sided Wilcoxon signed-rank test (normal approximation with tie correction) on paired samples; NaN pairs and
 // zero differences are dropped. Returns the p-value (1 when no differences remain).

@@ -29,6 +29,7 @@ torch::Tensor ResBlockImpl::compute(const torch::Tensor& x, const torch::Tensor&
   if (is_training() && dropout->p() > 0) {
     first.dropout = dropout->p();
     first.seed = x.is_cpu() ? draw_dropout_seed() : 0;
+    first.first_sample = dropout_first_sample();
   }
   const torch::Tensor h = conv2(norm1->forward_with(conv1(x), first));
   NormActOptions second;  // GELU(norm2(h) + shift + x)

@@ -46,7 +46,7 @@ struct Planes {
     a.h = x.data_ptr<float>() + index * plane;
     a.residual = residual.defined() ? residual.data_ptr<float>() + index * plane : nullptr;
     a.n = plane;
-    a.first_index = index * plane;
+    a.first_index = (index + options.first_sample * channels) * plane;
     a.weight = weight.data_ptr<float>()[c];
     a.offset = bias.data_ptr<float>()[c] + (shift.defined() ? shift.data_ptr<float>()[index] : 0.0f);
     a.gelu = options.gelu;
@@ -75,11 +75,12 @@ class NormActFunction : public torch::autograd::Function<NormActFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
                                const torch::Tensor& bias, const torch::Tensor& shift, const torch::Tensor& residual,
-                               bool gelu, double dropout, int64_t seed, double eps) {
+                               bool gelu, double dropout, int64_t seed, int64_t first_sample, double eps) {
     NormActOptions o;
     o.gelu = gelu;
     o.dropout = dropout;
     o.seed = static_cast<uint64_t>(seed);
+    o.first_sample = first_sample;
     o.eps = eps;
     const Planes p(x, weight, bias, shift, residual, o);
     torch::Tensor mean, rstd;
@@ -88,6 +89,7 @@ class NormActFunction : public torch::autograd::Function<NormActFunction> {
     ctx->saved_data["gelu"] = gelu;
     ctx->saved_data["dropout"] = dropout;
     ctx->saved_data["seed"] = seed;
+    ctx->saved_data["first_sample"] = first_sample;
     ctx->saved_data["eps"] = eps;
     return y;
   }
@@ -99,6 +101,7 @@ class NormActFunction : public torch::autograd::Function<NormActFunction> {
     o.gelu = ctx->saved_data["gelu"].toBool();
     o.dropout = ctx->saved_data["dropout"].toDouble();
     o.seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
+    o.first_sample = ctx->saved_data["first_sample"].toInt();
     o.eps = ctx->saved_data["eps"].toDouble();
     const Planes p(saved[0], saved[1], saved[2], saved[3], saved[4], o);
     const float* mean = saved[5].data_ptr<float>();
@@ -130,7 +133,7 @@ class NormActFunction : public torch::autograd::Function<NormActFunction> {
     if (p.shift.defined())
       dshift = torch::from_blob(sum_dz.data(), {p.batch, p.channels}, torch::kDouble).to(torch::kFloat).view(p.shift.sizes());
     return {dx, dweight.to(torch::kFloat), dbias.to(torch::kFloat), dshift, dres,
-            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -150,7 +153,7 @@ torch::Tensor norm_act_reference(const torch::Tensor& x, const torch::Tensor& we
   }
   if (o.residual.defined()) z = z + o.residual;
   if (o.gelu) z = torch::gelu(z, "tanh");
-  if (o.dropout > 0) z = z.is_cpu() ? hash_dropout(z, o.dropout, o.seed) : torch::dropout(z, o.dropout, true);
+  if (o.dropout > 0) z = z.is_cpu() ? hash_dropout(z, o.dropout, o.seed, o.first_sample) : torch::dropout(z, o.dropout, true);
   return z;
 }
 
@@ -169,7 +172,7 @@ torch::Tensor norm_act(const torch::Tensor& x, const torch::Tensor& weight, cons
   const torch::Tensor none = torch::empty({0}, x.options());
   return NormActFunction::apply(x, weight, bias, o.shift.defined() ? o.shift : none,
                                 o.residual.defined() ? o.residual : none, o.gelu, o.dropout,
-                                static_cast<int64_t>(o.seed), o.eps);
+                                static_cast<int64_t>(o.seed), o.first_sample, o.eps);
 }
 
 }  // namespace diffseg::model

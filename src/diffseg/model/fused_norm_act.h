@@ -18,6 +18,7 @@ struct NormActOptions {
   torch::Tensor residual;  // x's shape, added before the activation; optional
   double dropout = 0;      // applied after the activation with the hash mask of `seed`
   uint64_t seed = 0;
+  int64_t first_sample = 0;  // global index of x's first sample (the mask follows the sample, see hash_dropout)
   double eps = 1e-6;
 };
 

@@ -10,11 +10,27 @@
 
 namespace diffseg::model {
 
-// x * keep / (1 - p) with keep = [hash(seed, i) >= p]; public for tests.
-torch::Tensor hash_dropout(const torch::Tensor& x, double p, uint64_t seed);
+// x * keep / (1 - p) with keep = [hash(seed, i + first_sample · per-sample size) >= p]; public for tests.
+// `first_sample`: the global index of x's first sample, so a sample's mask does not depend on which batch slice
+// (rank, accumulation micro-batch) it is computed in.
+torch::Tensor hash_dropout(const torch::Tensor& x, double p, uint64_t seed, int64_t first_sample = 0);
 
 // One mask seed from the default generator (what each dropout call consumes from the random stream).
 uint64_t draw_dropout_seed();
+
+// The global index of the first sample of the batch being computed (0 outside data-parallel training).
+int64_t dropout_first_sample();
+// Sets it for the forward and backward passes of one micro-batch.
+class DropoutSampleScope {
+ public:
+  explicit DropoutSampleScope(int64_t first_sample);
+  ~DropoutSampleScope();
+  DropoutSampleScope(const DropoutSampleScope&) = delete;
+  DropoutSampleScope& operator=(const DropoutSampleScope&) = delete;
+
+ private:
+  int64_t previous_;
+};
 
 class HashDropoutImpl : public torch::nn::Module {
  public:

@@ -1,7 +1,5 @@
 #include "diffseg/train/checkpoint.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
 
@@ -10,18 +8,10 @@ namespace fs = std::filesystem;
 
 namespace {
 at::Tensor scalar(double v) { return torch::tensor(v, torch::kDouble); }
-at::Tensor generator_state(at::Generator& g) {
-  std::lock_guard<std::mutex> lock(g.mutex());
-  return g.get_state();
-}
-void set_generator_state(at::Generator& g, const at::Tensor& s) {
-  std::lock_guard<std::mutex> lock(g.mutex());
-  g.set_state(s);
-}
 }  // namespace
 
 void save_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optimizer& optimizer,
-                     const TrainingState& state, const diffusion::TimeSampler& time_sampler, at::Generator& generator) {
+                     const TrainingState& state, const diffusion::TimeSampler& time_sampler) {
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive, sampler_archive;
   net->save(model_archive);
   optimizer.save(optimizer_archive);
@@ -34,9 +24,11 @@ void save_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optim
   archive.write("best_score", scalar(state.best_score));
   archive.write("best_step", scalar(static_cast<double>(state.best_step)));
   archive.write("evals_without_improvement", scalar(static_cast<double>(state.evals_without_improvement)));
-  at::Generator default_gen = at::detail::getDefaultCPUGenerator();
-  archive.write("rng_default", generator_state(default_gen));
-  archive.write("rng_train", generator_state(generator));
+  archive.write("world_size", scalar(static_cast<double>(state.world_size)));
+  archive.write("batch_size", scalar(static_cast<double>(state.batch_size)));
+  archive.write("accumulate_steps", scalar(static_cast<double>(state.accumulate_steps)));
+  archive.write("loss_scale", scalar(state.loss_scale));
+  archive.write("loss_scale_good_steps", scalar(static_cast<double>(state.loss_scale_good_steps)));
   write_atomically(path, [&](const fs::path& tmp) {
     try {
       archive.save_to(tmp.string());
@@ -47,7 +39,7 @@ void save_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optim
 }
 
 void load_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optimizer& optimizer, TrainingState& state,
-                     diffusion::TimeSampler& time_sampler, at::Generator& generator) {
+                     diffusion::TimeSampler& time_sampler) {
   torch::serialize::InputArchive archive, model_archive, optimizer_archive, sampler_archive;
   try {
     archive.load_from(path.string());
@@ -73,12 +65,14 @@ void load_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optim
     state.best_score = read("best_score");
     state.best_step = static_cast<int64_t>(read("best_step"));
     state.evals_without_improvement = static_cast<int64_t>(read("evals_without_improvement"));
-    at::Tensor rng;
-    archive.read("rng_default", rng);
-    at::Generator default_gen = at::detail::getDefaultCPUGenerator();
-    set_generator_state(default_gen, rng);
-    archive.read("rng_train", rng);
-    set_generator_state(generator, rng);
+    at::Tensor layout;
+    state.world_size = archive.try_read("world_size", layout) ? static_cast<int64_t>(layout.item<double>()) : 1;
+    state.batch_size = archive.try_read("batch_size", layout) ? static_cast<int64_t>(layout.item<double>()) : 0;
+    state.accumulate_steps =
+        archive.try_read("accumulate_steps", layout) ? static_cast<int64_t>(layout.item<double>()) : 1;
+    if (archive.try_read("loss_scale", layout)) state.loss_scale = layout.item<double>();
+    if (archive.try_read("loss_scale_good_steps", layout))
+      state.loss_scale_good_steps = static_cast<int64_t>(layout.item<double>());
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

@@ -7,9 +7,9 @@ namespace diffseg::train {
 
 StepResult Recycling::step(StepContext& ctx, const at::Tensor& image, const at::Tensor& labels) {
   const auto& d = ctx.diffusion;
-  const int64_t T = d.num_timesteps(), B = image.size(0);
+  const int64_t T = d.num_timesteps();
   // t on [0, T-1): the recycled level t_re = T-1 (rec_xT) or t+1 (rec_xt1) must be noisier than t.
-  const diffusion::TimeSample ts = ctx.time_sampler.sample(B, 0, T - 1, ctx.generator);
+  const diffusion::TimeSample ts = ctx.time_sampler.sample(0, T - 1, ctx.random);
   const at::Tensor t = ts.t.to(image.device());
   const at::Tensor t_re = previous_ == Previous::max ? torch::full_like(t, T - 1) : t + 1;
   const at::Tensor x0 = diffusion::labels_to_x(labels, ctx.num_classes);
@@ -17,10 +17,10 @@ StepResult Recycling::step(StepContext& ctx, const at::Tensor& image, const at::
   at::Tensor x_t, mask;
   {
     torch::NoGradGuard no_grad;  // pass 1: the "pre-segmentation", dropout on, no gradient
-    const at::Tensor x_re = d.q_sample(x0, t_re, normal_like(x0, ctx.generator));
+    const at::Tensor x_re = d.q_sample(x0, t_re, normal_like(x0, ctx.random));
     const at::Tensor x0_hat = d.predict_x0(ctx.net(image, diffusion::x_to_mask(x_re), d.model_time(t_re)), x_re, t_re);
     // Noise the prediction, not the ground truth.
-    x_t = d.q_sample(x0_hat, t, normal_like(x0_hat, ctx.generator));
+    x_t = d.q_sample(x0_hat, t, normal_like(x0_hat, ctx.random));
     mask = diffusion::x_to_mask(x_t);
   }
   const at::Tensor out = ctx.net(image, mask, d.model_time(t));  // pass 2 carries the gradient

@@ -9,11 +9,11 @@ StepResult SelfConditioning::step(StepContext& ctx, const at::Tensor& image, con
   const auto& d = ctx.diffusion;
   const int64_t T = d.num_timesteps(), B = image.size(0);
   const bool next = previous_ == Previous::next;
-  const diffusion::TimeSample ts = ctx.time_sampler.sample(B, 0, next ? T - 1 : T, ctx.generator);
+  const diffusion::TimeSample ts = ctx.time_sampler.sample(0, next ? T - 1 : T, ctx.random);
   const at::Tensor t = ts.t.to(image.device());
   const at::Tensor t_sc = next ? t + 1 : t;
   const at::Tensor x0 = diffusion::labels_to_x(labels, ctx.num_classes);
-  const at::Tensor x_sc = d.q_sample(x0, t_sc, normal_like(x0, ctx.generator));
+  const at::Tensor x_sc = d.q_sample(x0, t_sc, normal_like(x0, ctx.random));
 
   at::Tensor x0_hat1, x_t;
   {
@@ -25,7 +25,7 @@ StepResult SelfConditioning::step(StepContext& ctx, const at::Tensor& image, con
     x_t = (next && !options_.reference_sc_next) ? d.posterior(x0_hat1, x_sc, t_sc).mean : x_sc;
   }
   const at::Tensor gate =
-      (torch::rand({B}, ctx.generator) <= options_.self_conditioning_probability).to(image.device(), torch::kFloat);
+      (ctx.random.uniform() <= options_.self_conditioning_probability).to(image.device(), torch::kFloat);
   std::vector<int64_t> gate_shape(static_cast<size_t>(x0.dim()), 1);
   gate_shape[0] = B;
   const at::Tensor cond =

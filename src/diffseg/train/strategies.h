@@ -9,7 +9,6 @@ class Supervised final : public Strategy {
  public:
   std::string name() const override { return "supervised"; }
   StepResult step(StepContext& ctx, const at::Tensor& image, const at::Tensor& labels) override;
-  bool is_diffusion() const override { return false; }
 };
 
 // (b) "Diff.": x_t = q_sample(x0, t), one pass on x_to_mask(x_t).
@@ -27,7 +26,6 @@ class SelfConditioning final : public Strategy {
   SelfConditioning(Previous previous, StrategyOptions options) : previous_(previous), options_(options) {}
   std::string name() const override { return previous_ == Previous::same ? "sc_xt" : "sc_xt1"; }
   StepResult step(StepContext& ctx, const at::Tensor& image, const at::Tensor& labels) override;
-  bool self_conditioning() const override { return true; }
 
  private:
   Previous previous_;

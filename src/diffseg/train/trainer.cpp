@@ -1,9 +1,9 @@
 #include "diffseg/train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -12,223 +12,447 @@
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
 #include "diffseg/core/progress.h"
+#include "diffseg/core/seed.h"
+#include "diffseg/core/stop_request.h"
 #include "diffseg/data/loader.h"
+#include "diffseg/dist/gradient_reducer.h"
 #include "diffseg/io/splits.h"
+#include "diffseg/model/hash_dropout.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/weights.h"
 #include "diffseg/train/autocast.h"
 #include "diffseg/train/checkpoint.h"
+#include "diffseg/train/loss_scaler.h"
 #include "diffseg/train/optimizer_step.h"
-#include "diffseg/train/predictor.h"
+#include "diffseg/train/training_log.h"
+#include "diffseg/train/validation.h"
 
 namespace diffseg::train {
 namespace fs = std::filesystem;
 
 namespace {
 
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
-// Keeps the header and the rows whose first field (the step) is below `max_step`: a resumed run rewrites the
-// steps after its checkpoint, so they must not appear twice.
-void truncate_log(const fs::path& path, int64_t max_step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header || (!line.empty() && std::stoll(line.substr(0, line.find(','))) < max_step)) kept += line + "\n";
-    header = false;
+// What every rank must share: the run config (without data.path, which may differ between machines) and the
+// training data (ids, shapes and voxel sums of every case).
+uint64_t job_fingerprint(const Config& config, const data::CaseCache& cases) {
+  Config copy(YAML::Clone(config.root()));
+  copy.set("data.path=\"\"");
+  std::string text = copy.dump();
+  for (const data::CachedCase& c : cases.cases()) {
+    text += c.id;
+    for (int64_t s : c.image.sizes()) text += "," + std::to_string(s);
+    text += format_number(c.image.to(torch::kDouble).sum().item<double>());
+    if (c.label.defined()) text += format_number(c.label.to(torch::kDouble).sum().item<double>());
   }
-  in.close();
-  write_text_atomically(path, kept);
+  return fnv1a(text);
 }
 
-void append_line(const fs::path& path, const std::string& header, const std::string& line) {
-  const bool fresh = !fs::exists(path) || fs::file_size(path) == 0;
-  std::ofstream out(path, std::ios::app);
-  if (fresh) out << header << "\n";
-  out << line << "\n";
-  out.flush();
-  if (!out) throw OutputError(path, "write failed (disk full or not writable?)");
+// The bytes of every parameter: replicas that train correctly are bit-identical.
+uint64_t weights_fingerprint(torch::nn::Module& net) {
+  uint64_t h = 1469598103934665603ull;
+  for (const at::Tensor& p : net.parameters()) {
+    const at::Tensor c = p.detach().cpu().contiguous();
+    h = fnv1a(std::string(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size()), h);
+  }
+  return h;
 }
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+// Dropout draws its mask seeds from the default generators; reseeding them from (seed, step) at every micro-batch
+// gives every micro-batch and rank of a step the same seeds, and makes them part of the step count's state.
+void seed_default_generators(uint64_t seed, int64_t step, c10::Device device) {
+  const uint64_t s = mix_seed(seed ^ 0xD1D0D1D0ull, static_cast<uint64_t>(step));
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(cpu.mutex());
+    cpu.set_current_seed(s);
+  }
+  if (!device.is_cpu()) {
+    at::Generator g = at::globalContext().defaultGenerator(device);
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_current_seed(s);
+  }
+}
+
+// Runs `setup` on every rank; if it fails anywhere, every rank fails (the failing one with its own error, the
+// others naming it), so no rank waits in a collective for a peer that gave up.
+void on_all_ranks(dist::Group& group, const std::string& what, const std::function<void()>& setup) {
+  if (group.size() == 1) return setup();
+  std::exception_ptr mine;
+  std::string message;
+  try {
+    setup();
+  } catch (const std::exception& e) {
+    mine = std::current_exception();
+    message = e.what();
+  }
+  const std::vector<std::string> all = group.allgather_strings(message);
+  if (mine) std::rethrow_exception(mine);
+  for (size_t r = 0; r < all.size(); ++r)
+    if (!all[r].empty()) throw DistributedError("rank " + std::to_string(r) + " failed while " + what + ": " + all[r]);
+}
+
+// Sums over the samples of one step (this rank's micro-batches), all-reduced over the ranks.
+enum Stat { kLoss, kDice, kFocal, kCrossEntropy, kNonFinite, kStop, kStatCount };
+
+class Trainer {
+ public:
+  Trainer(Config config, TrainerOptions o, c10::Device device, bool resume, std::shared_ptr<dist::Group> group)
+      : config_(std::move(config)), o_(std::move(o)), device_(device), resume_(resume),
+        group_(group ? std::move(group) : dist::Group::single()),
+        log_(o_.out / "log.csv", "step,loss,dice,focal,cross_entropy,lr,grad_norm,skipped,seconds"),
+        validation_log_(o_.out / "validation.csv", "step,mean_dice") {}
+
+  TrainResult run();
+
+ private:
+  void load_data();
+  void prepare_run_folder();
+  void build();
+  void restore();
+  bool step();  // one optimizer step; false when the run must stop (signal)
+  void learn_time_sampler(const at::Tensor& records, bool applied);
+  bool validate_and_track();
+  void save_checkpoints(bool best);
+  void write_status();
+  int64_t global_batch() const { return o_.batch_size * group_->size() * o_.accumulate_steps; }
+
+  Config config_;
+  TrainerOptions o_;
+  c10::Device device_;
+  bool resume_;
+  std::shared_ptr<dist::Group> group_;
+  CsvLog log_, validation_log_;
+
+  std::optional<io::Dataset> dataset_;
+  std::shared_ptr<const data::CaseCache> train_cases_;
+  std::vector<data::CachedCase> val_;
+  int64_t k_ = 0;
+  std::optional<model::UNet> net_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::optional<diffusion::GaussianDiffusion> diffusion_;
+  std::unique_ptr<diffusion::TimeSampler> time_sampler_;
+  std::unique_ptr<Strategy> strategy_;
+  std::unique_ptr<data::BatchLoader> loader_;
+  std::unique_ptr<dist::GradientReducer> reducer_;
+  Precision precision_ = Precision::float32;
+  std::unique_ptr<LossScaler> scaler_;
+  TrainingState state_;
+  TrainResult result_;
+  int64_t nonfinite_in_row_ = 0;
+  std::unique_ptr<Progress> progress_;
+  std::chrono::steady_clock::time_point start_;
+  fs::path last_ckpt_;
+};
+
+void Trainer::load_data() {
+  dataset_ = io::read_dataset(o_.data, io::SplitOptions::from_config(config_));
+  train_cases_ = std::make_shared<const data::CaseCache>(*dataset_, "training");
+  if (train_cases_->size() == 0) throw InputError(dataset_->root / "dataset.json", "has no training cases");
+  const data::CaseCache all_val(*dataset_, "validation");
+  for (const auto& c : all_val.cases())
+    if (c.label.defined() && (o_.validation_cases <= 0 || static_cast<int64_t>(val_.size()) < o_.validation_cases))
+      val_.push_back(c);
+  const data::CachedCase& first = (*train_cases_)[0];
+  k_ = dataset_->num_classes();
+  config_.set("data.num_classes=" + std::to_string(k_));
+  config_.set("data.spatial_dims=" + std::to_string(first.spatial_dims));
+  config_.set("data.image_channels=" + std::to_string(first.image.size(0)));
+  config_.set("train.strategy=" + o_.strategy);
+  if (o_.patch.empty()) o_.patch = first.label.sizes().vec();
+  if (static_cast<int>(o_.patch.size()) != first.spatial_dims)
+    throw UsageError("data.patch needs " + std::to_string(first.spatial_dims) + " sizes for this dataset");
+  std::string patch;
+  for (int64_t p : o_.patch) patch += (patch.empty() ? "" : ",") + std::to_string(p);
+  config_.set("data.patch=[" + patch + "]");
+}
+
+void Trainer::prepare_run_folder() {
+  last_ckpt_ = o_.out / "checkpoints" / "last.ckpt";
+  if (resume_ && !fs::exists(last_ckpt_))
+    throw UsageError("--resume: no checkpoint in " + (o_.out / "checkpoints").string());
+  if (!resume_ && fs::exists(last_ckpt_))
+    throw UsageError(o_.out.string() + " already holds a run; use --resume to continue it or choose another --out");
+  if (!group_->is_main()) return;
+  ensure_directory(o_.out / "checkpoints");  // fail early if the run folder cannot be written
+  write_text_atomically(o_.out / "config.yaml", config_.dump());
+}
+
+void Trainer::build() {
+  torch::manual_seed(o_.seed);
+  const NetworkInputs inputs = network_inputs(o_.strategy, k_);
+  net_.emplace(model::unet_options_from_config(config_, inputs.mask_channels, inputs.time_conditioning));
+  model::initialise(*net_, o_.seed);
+  (*net_)->to(device_);
+  optimizer_ = std::make_unique<torch::optim::AdamW>((*net_)->parameters(), torch::optim::AdamWOptions(o_.lr.at(0))
+                                                                                 .betas({0.9, 0.999})
+                                                                                 .eps(1e-8)
+                                                                                 .weight_decay(o_.weight_decay));
+  diffusion_ = diffusion::GaussianDiffusion::from_schedule(o_.schedule, o_.model_output, o_.variance, device_);
+  time_sampler_ = diffusion::make_time_sampler(o_.time_sampler, diffusion_->num_timesteps());
+  strategy_ = make_strategy(o_.strategy, o_.strategy_options);
+  precision_ = parse_precision(o_.precision);
+  scaler_ = std::make_unique<LossScaler>(precision_ == Precision::float16);
+  state_.world_size = group_->size();
+  state_.batch_size = o_.batch_size;
+  state_.accumulate_steps = o_.accumulate_steps;
+}
+
+void Trainer::restore() {
+  TrainingState saved;
+  load_checkpoint(last_ckpt_, *net_, *optimizer_, saved, *time_sampler_);
+  const int64_t saved_global = saved.world_size * saved.batch_size * saved.accumulate_steps;
+  if (saved.batch_size > 0 && (saved.world_size != group_->size() || saved.batch_size != o_.batch_size ||
+                               saved.accumulate_steps != o_.accumulate_steps) && group_->is_main()) {
+    const std::string was = std::to_string(saved.world_size) + " × " + std::to_string(saved.batch_size) + " × " +
+                            std::to_string(saved.accumulate_steps);
+    const std::string now = std::to_string(group_->size()) + " × " + std::to_string(o_.batch_size) + " × " +
+                            std::to_string(o_.accumulate_steps);
+    if (saved_global == global_batch())
+      spdlog::info("resuming with another layout (ranks × batch × accumulation {} → {}), same global batch {}: the "
+                   "run continues as it would have (up to float summation order)", was, now, global_batch());
+    else
+      spdlog::warn("resuming with global batch {} (ranks × batch × accumulation {}) where the run had {} ({}): data "
+                   "order and random streams continue from step {} but differ from an uninterrupted run",
+                   global_batch(), now, saved_global, was, saved.step);
+  }
+  saved.world_size = group_->size();
+  saved.batch_size = o_.batch_size;
+  saved.accumulate_steps = o_.accumulate_steps;
+  state_ = saved;
+  scaler_ = std::make_unique<LossScaler>(precision_ == Precision::float16,
+                                         LossScalerState{state_.loss_scale, state_.loss_scale_good_steps});
+  if (group_->is_main()) {
+    log_.truncate(state_.step);
+    validation_log_.truncate(state_.step + 1);
+    spdlog::info("resuming {} at step {} (best validation Dice {:.4f} at step {})", o_.out.string(), state_.step,
+                 state_.best_score, state_.best_step);
+  }
+}
+
+void Trainer::learn_time_sampler(const at::Tensor& records, bool applied) {
+  if (!applied || records.size(0) == 0) return;
+  // Every rank's (sample, t, loss) rows, in global sample order: the update is the one a single process with
+  // the whole global batch makes.
+  const at::Tensor all = group_->allgather(records).reshape({-1, 3});
+  const at::Tensor ordered = all.index_select(0, std::get<1>(all.select(1, 0).sort()));
+  time_sampler_->update(ordered.select(1, 1).to(torch::kLong), ordered.select(1, 2));
+}
+
+bool Trainer::step() {
+  const double lr = o_.lr.at(state_.step);
+  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  (*net_)->train();
+  optimizer_->zero_grad();
+  at::Tensor stats = torch::zeros({kStatCount}, torch::kDouble);
+  std::vector<at::Tensor> records;
+  const bool diffusion_strategy = strategy_->is_diffusion();
+  for (int64_t m = 0; m < o_.accumulate_steps; ++m) {
+    const data::Batch batch = loader_->next();
+    const at::Tensor image = batch.image.to(device_, /*non_blocking=*/true), labels = batch.label.to(device_, true);
+    seed_default_generators(o_.seed, batch.step, device_);
+    model::DropoutSampleScope dropout_samples(batch.first_sample);
+    diffusion::SampleStreams streams(o_.seed, batch.step, batch.first_sample, o_.batch_size);
+    StepContext ctx{[&](const at::Tensor& x, const at::Tensor& mask, const at::Tensor& t) {
+                      return (*net_)->forward(x, mask, t);
+                    },
+                    *diffusion_, *time_sampler_, streams, o_.loss, k_};
+    if (reducer_) reducer_->begin_backward(m + 1 == o_.accumulate_steps);
+    const MicroStep micro =
+        accumulate_gradients(*strategy_, ctx, image, labels, precision_, device_, o_.accumulate_steps, scaler_->scale());
+    const double n = static_cast<double>(o_.batch_size);
+    stats[kLoss] += micro.loss * n;
+    stats[kDice] += micro.step.terms.dice.sum().item<double>();
+    stats[kFocal] += micro.step.terms.focal.sum().item<double>();
+    stats[kCrossEntropy] += micro.step.terms.cross_entropy.sum().item<double>();
+    stats[kNonFinite] += micro.finite ? 0.0 : 1.0;
+    if (diffusion_strategy)
+      records.push_back(torch::stack({torch::arange(batch.first_sample, batch.first_sample + o_.batch_size).to(torch::kDouble),
+                                      micro.step.t.cpu().to(torch::kDouble),
+                                      micro.step.terms.per_sample.detach().cpu().to(torch::kDouble)}, 1));
+  }
+  if (reducer_) reducer_->finish();
+  stats[kStop] = stop_requested() ? 1.0 : 0.0;
+  group_->allreduce_sum(stats);  // one small all-reduce: the step's global loss, and whether any rank must stop
+
+  const double g = static_cast<double>(global_batch());
+  const bool finite_loss = stats[kNonFinite].item<double>() == 0;
+  bool applied = false;
+  scaler_->unscale((*net_)->parameters());
+  const double grad_norm = clip_and_step(*optimizer_, (*net_)->parameters(), o_.grad_clip, finite_loss, applied);
+  // float16: an overflowing gradient with a finite loss means the scale is too high, not that training diverged.
+  const bool overflow = !applied && finite_loss && scaler_->enabled() && scaler_->scale() > 1.0;
+  scaler_->update(applied);
+  state_.loss_scale = scaler_->state().scale;
+  state_.loss_scale_good_steps = scaler_->state().good_steps;
+  learn_time_sampler(records.empty() ? torch::zeros({0, 3}, torch::kDouble) : torch::cat(records), applied);
+  if (applied) {
+    nonfinite_in_row_ = 0;
+  } else if (overflow) {
+    ++state_.skipped;
+    if (group_->is_main())
+      spdlog::info("step {}: float16 gradient overflow, step skipped, loss scale lowered to {}", state_.step,
+                   scaler_->scale());
+  } else {
+    ++state_.skipped;
+    if (++nonfinite_in_row_ >= o_.max_nonfinite_steps)
+      throw Error("training stopped: " + std::to_string(nonfinite_in_row_) +
+                  " steps in a row had a non-finite loss or gradient (lower the learning rate?); the last good "
+                  "checkpoint is " + last_ckpt_.string());
+    if (group_->is_main()) spdlog::warn("step {}: non-finite loss or gradient, step skipped", state_.step);
+  }
+  const double loss = stats[kLoss].item<double>() / g;
+  if (group_->is_main()) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    log_.append(std::to_string(state_.step) + "," + format_number(loss) + "," +
+                format_number(stats[kDice].item<double>() / g) + "," + format_number(stats[kFocal].item<double>() / g) +
+                "," + format_number(stats[kCrossEntropy].item<double>() / g) + "," + format_number(lr) + "," +
+                format_number(grad_norm) + "," + std::to_string(applied ? 0 : 1) + "," + format_number(seconds));
+  }
+  ++state_.step;
+  if (progress_) progress_->advance(1, "loss " + format_number(loss) + " lr " + format_number(lr));
+  return stats[kStop].item<double>() == 0;
+}
+
+bool Trainer::validate_and_track() {
+  PredictOptions po;
+  po.sampler = o_.sampler;
+  po.patch = o_.patch;
+  po.overlap = o_.overlap;
+  const double score = validate(*net_, *strategy_, *diffusion_, val_, po, o_.seed, k_, *group_);
+  bool best = false;
+  if (std::isfinite(score) && score > state_.best_score + o_.min_delta) {
+    state_.best_score = score;
+    state_.best_step = state_.step;
+    state_.evals_without_improvement = 0;
+    best = true;
+  } else {
+    ++state_.evals_without_improvement;
+  }
+  if (group_->is_main()) validation_log_.append(std::to_string(state_.step) + "," + format_number(score));
+  if (progress_) progress_->set_status("val Dice " + format_number(score) + " (best " + format_number(state_.best_score) + ")");
+  return best;
+}
+
+void Trainer::save_checkpoints(bool best) {
+  if (!group_->is_main()) return;
+  save_checkpoint(last_ckpt_, *net_, *optimizer_, state_, *time_sampler_);
+  char name[32];
+  std::snprintf(name, sizeof name, "step_%06lld.ckpt", static_cast<long long>(state_.step));
+  fs::copy_file(last_ckpt_, o_.out / "checkpoints" / name, fs::copy_options::overwrite_existing);
+  // Keep only the newest `keep_checkpoints` step files.
+  std::vector<fs::path> steps;
+  for (const auto& e : fs::directory_iterator(o_.out / "checkpoints"))
+    if (e.path().filename().string().rfind("step_", 0) == 0) steps.push_back(e.path());
+  std::sort(steps.begin(), steps.end());
+  for (size_t i = 0; i + static_cast<size_t>(std::max<int64_t>(o_.keep_checkpoints, 1)) < steps.size(); ++i)
+    fs::remove(steps[i]);
+  model::save_state_dict(**net_, o_.out / "model_last.pt");
+  if (best) {
+    save_checkpoint(o_.out / "checkpoints" / "best.ckpt", *net_, *optimizer_, state_, *time_sampler_);
+    model::save_state_dict(**net_, o_.out / "model_best.pt");
+  }
+}
+
+void Trainer::write_status() {
+  if (!group_->is_main()) return;
+  nlohmann::json status{{"steps", state_.step},
+                        {"max_steps", o_.max_steps},
+                        {"skipped", state_.skipped},
+                        {"best_step", state_.best_step},
+                        {"best_mean_dice", std::isfinite(state_.best_score) ? nlohmann::json(state_.best_score) : nlohmann::json(nullptr)},
+                        {"stopped_early", result_.stopped_early},
+                        {"world_size", group_->size()},
+                        {"global_batch", global_batch()},
+                        {"finished", true}};
+  write_text_atomically(o_.out / "status.json", status.dump(2) + "\n");
+}
+
+TrainResult Trainer::run() {
+  install_stop_handlers();
+  on_all_ranks(*group_, "loading the data and preparing the run", [&] {
+    load_data();
+    prepare_run_folder();
+    build();
+    if (resume_) restore();
+  });
+  group_->require_identical("config or dataset", job_fingerprint(config_, *train_cases_));
+  group_->require_identical("checkpoint (step count)", static_cast<uint64_t>(state_.step));
+  if (group_->size() > 1) {
+    std::vector<at::Tensor> shared = (*net_)->parameters();
+    for (const auto& b : (*net_)->buffers()) shared.push_back(b);
+    dist::broadcast_tensors(*group_, shared);
+    dist::ReducerOptions ro;
+    ro.bucket_bytes = o_.bucket_mb << 20;
+    ro.overlap = o_.overlap_communication;
+    reducer_ = std::make_unique<dist::GradientReducer>(group_, (*net_)->parameters(), ro);
+    if (group_->is_main())
+      spdlog::info("data parallel over {} ranks ({}): global batch {} = {} × {} × {}; {:.1f} MB of gradients in {} "
+                   "bucket(s) per step", group_->size(), group_->backend_name(), global_batch(), group_->size(),
+                   o_.batch_size, o_.accumulate_steps, static_cast<double>(reducer_->bytes_per_step()) / 1e6,
+                   reducer_->bucket_count());
+  }
+
+  data::LoaderOptions lo;
+  lo.batch_size = o_.batch_size;
+  lo.patch = o_.patch;
+  lo.augment = o_.augment;
+  lo.augmentation = o_.augmentation;
+  lo.workers = o_.workers;
+  lo.seed = o_.seed;
+  lo.rank = group_->rank();
+  lo.world_size = group_->size();
+  lo.accumulate_steps = o_.accumulate_steps;
+  loader_ = std::make_unique<data::BatchLoader>(train_cases_, lo, state_.step * o_.accumulate_steps);
+
+  if (group_->is_main()) {
+    progress_ = std::make_unique<Progress>("train " + o_.strategy, o_.max_steps, "steps");
+    progress_->advance(state_.step);
+  }
+  start_ = std::chrono::steady_clock::now();
+  bool stop = false;
+  while (state_.step < o_.max_steps && !stop) {
+    const bool go_on = step();
+    bool best = false;
+    if (state_.step % o_.validate_every == 0 || state_.step == o_.max_steps) {
+      best = validate_and_track();
+      if (o_.patience > 0 && state_.evals_without_improvement >= o_.patience) {
+        if (group_->is_main())
+          spdlog::info("early stopping at step {}: no improvement for {} evaluations", state_.step, o_.patience);
+        stop = result_.stopped_early = true;
+      }
+    }
+    if (!go_on || best || stop || state_.step % o_.checkpoint_every == 0 || state_.step == o_.max_steps)
+      save_checkpoints(best);
+    if (!go_on) {
+      if (progress_) progress_->finish();
+      throw InterruptedError("stopped by a signal after step " + std::to_string(state_.step) + "; the checkpoint " +
+                             last_ckpt_.string() + " holds it: run the same command with --resume to continue");
+    }
+  }
+  if (progress_) progress_->finish();
+  if (group_->size() > 1) {
+    group_->require_identical("set of weights after training (the replicas diverged)", weights_fingerprint(**net_));
+    if (group_->is_main()) spdlog::info("all {} ranks hold identical weights", group_->size());
+  }
+  write_status();
+  result_.steps = state_.step;
+  result_.skipped = state_.skipped;
+  result_.best_score = state_.best_score;
+  result_.best_step = state_.best_step;
+  return result_;
 }
 
 }  // namespace
 
-TrainResult run_training(Config config, TrainerOptions o, c10::Device device, bool resume) {
-  // --- data: read once, geometry and class count come from the dataset
-  const io::Dataset dataset = io::read_dataset(o.data, io::SplitOptions::from_config(config));
-  const auto train_cases = std::make_shared<const data::CaseCache>(dataset, "training");
-  if (train_cases->size() == 0) throw InputError(dataset.root / "dataset.json", "has no training cases");
-  std::vector<data::CachedCase> val;
-  {
-    const data::CaseCache all_val(dataset, "validation");
-    for (const auto& c : all_val.cases())
-      if (c.label.defined() && (o.validation_cases <= 0 || static_cast<int64_t>(val.size()) < o.validation_cases))
-        val.push_back(c);
-  }
-  const data::CachedCase& first = (*train_cases)[0];
-  const int64_t k = dataset.num_classes();
-  config.set("data.num_classes=" + std::to_string(k));
-  config.set("data.spatial_dims=" + std::to_string(first.spatial_dims));
-  config.set("data.image_channels=" + std::to_string(first.image.size(0)));
-  config.set("train.strategy=" + o.strategy);
-  if (o.patch.empty()) o.patch = first.label.sizes().vec();
-  if (static_cast<int>(o.patch.size()) != first.spatial_dims)
-    throw UsageError("data.patch needs " + std::to_string(first.spatial_dims) + " sizes for this dataset");
-  {
-    std::string patch;
-    for (int64_t p : o.patch) patch += (patch.empty() ? "" : ",") + std::to_string(p);
-    config.set("data.patch=[" + patch + "]");
-  }
-
-  // --- run folder: fail early if it cannot be written
-  ensure_directory(o.out / "checkpoints");
-  const fs::path last_ckpt = o.out / "checkpoints" / "last.ckpt";
-  if (resume && !fs::exists(last_ckpt))
-    throw UsageError("--resume: no checkpoint in " + (o.out / "checkpoints").string());
-  if (!resume && fs::exists(last_ckpt))
-    throw UsageError(o.out.string() + " already holds a run; use --resume to continue it or choose another --out");
-  write_text_atomically(o.out / "config.yaml", config.dump());
-
-  // --- model, optimiser, diffusion, strategy
-  torch::manual_seed(o.seed);  // dropout and anything else on the default generator
-  const NetworkInputs inputs = network_inputs(o.strategy, k);
-  model::UNet net(model::unet_options_from_config(config, inputs.mask_channels, inputs.time_conditioning));
-  model::initialise(net, o.seed);
-  net->to(device);
-  torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(o.lr.at(0))
-                                                       .betas({0.9, 0.999})
-                                                       .eps(1e-8)
-                                                       .weight_decay(o.weight_decay));
-  const diffusion::GaussianDiffusion diff =
-      diffusion::GaussianDiffusion::from_schedule(o.schedule, o.model_output, o.variance, device);
-  auto time_sampler = diffusion::make_time_sampler(o.time_sampler, diff.num_timesteps());
-  auto strategy = make_strategy(o.strategy, o.strategy_options);
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5EEDull);
-  TrainingState state;
-  if (resume) {
-    load_checkpoint(last_ckpt, net, optimizer, state, *time_sampler, generator);
-    truncate_log(o.out / "log.csv", state.step);
-    truncate_log(o.out / "validation.csv", state.step + 1);
-    spdlog::info("resuming {} at step {} (best validation Dice {:.4f} at step {})", o.out.string(), state.step,
-                 state.best_score, state.best_step);
-  }
-  const Precision precision = parse_precision(o.precision);
-  StepContext ctx{[&](const at::Tensor& x, const at::Tensor& m, const at::Tensor& t) { return net->forward(x, m, t); },
-                  diff, *time_sampler, generator, o.loss, k};
-
-  data::LoaderOptions lo;
-  lo.batch_size = o.batch_size;
-  lo.patch = o.patch;
-  lo.augment = o.augment;
-  lo.augmentation = o.augmentation;
-  lo.workers = o.workers;
-  lo.seed = o.seed;
-  data::BatchLoader loader(train_cases, lo, state.step);
-
-  auto validate = [&]() {
-    PredictOptions po;
-    po.sampler = o.sampler;
-    po.patch = o.patch;
-    po.overlap = o.overlap;
-    double sum = 0;
-    for (size_t i = 0; i < val.size(); ++i) {
-      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(o.seed + 1000003ull * (i + 1));
-      const at::Tensor logp = predict_log_probabilities(net, *strategy, diff, val[i].image.to(device), po, g);
-      sum += mean_foreground_dice(logp[logp.size(0) - 1].argmax(0).cpu(), val[i].label, k);
-    }
-    return val.empty() ? std::nan("") : sum / static_cast<double>(val.size());
-  };
-  auto save_all = [&](bool best) {
-    save_checkpoint(last_ckpt, net, optimizer, state, *time_sampler, generator);
-    char name[32];
-    std::snprintf(name, sizeof name, "step_%06lld.ckpt", static_cast<long long>(state.step));
-    fs::copy_file(last_ckpt, o.out / "checkpoints" / name, fs::copy_options::overwrite_existing);
-    // Keep only the newest `keep_checkpoints` step files.
-    std::vector<fs::path> steps;
-    for (const auto& e : fs::directory_iterator(o.out / "checkpoints"))
-      if (e.path().filename().string().rfind("step_", 0) == 0) steps.push_back(e.path());
-    std::sort(steps.begin(), steps.end());
-    for (size_t i = 0; i + static_cast<size_t>(std::max<int64_t>(o.keep_checkpoints, 1)) < steps.size(); ++i)
-      fs::remove(steps[i]);
-    model::save_state_dict(*net, o.out / "model_last.pt");
-    if (best) {
-      save_checkpoint(o.out / "checkpoints" / "best.ckpt", net, optimizer, state, *time_sampler, generator);
-      model::save_state_dict(*net, o.out / "model_best.pt");
-    }
-  };
-
-  TrainResult result;
-  int64_t nonfinite_in_row = 0;
-  bool stop = false;
-  Progress progress("train " + o.strategy, o.max_steps, "steps");
-  progress.advance(state.step);
-  const auto start = std::chrono::steady_clock::now();
-  while (state.step < o.max_steps && !stop) {
-    const data::Batch batch = loader.next();
-    const at::Tensor image = batch.image.to(device), labels = batch.label.to(device);
-    const double lr = o.lr.at(state.step);
-    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    net->train();
-    const UpdateResult u =
-        optimizer_step(*strategy, ctx, optimizer, net->parameters(), image, labels, precision, device, o.grad_clip);
-    const StepResult& r = u.step;
-    const double loss = u.loss, grad_norm = u.grad_norm;
-    const bool finite = u.applied;
-    if (finite) {
-      nonfinite_in_row = 0;
-    } else {
-      ++state.skipped;
-      if (++nonfinite_in_row >= o.max_nonfinite_steps)
-        throw Error("training stopped: " + std::to_string(nonfinite_in_row) +
-                    " steps in a row had a non-finite loss or gradient (lower the learning rate?); the last good "
-                    "checkpoint is " + last_ckpt.string());
-      spdlog::warn("step {}: non-finite loss or gradient, step skipped", state.step);
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    append_line(o.out / "log.csv", "step,loss,dice,focal,cross_entropy,lr,grad_norm,skipped,seconds",
-                std::to_string(state.step) + "," + fmt(loss) + "," + fmt(r.terms.dice.mean().item<double>()) + "," +
-                    fmt(r.terms.focal.mean().item<double>()) + "," + fmt(r.terms.cross_entropy.mean().item<double>()) +
-                    "," + fmt(lr) + "," + fmt(grad_norm) + "," + std::to_string(finite ? 0 : 1) + "," + fmt(seconds));
-    ++state.step;
-    progress.advance(1, "loss " + fmt(loss) + " lr " + fmt(lr));
-
-    bool best = false;
-    if (state.step % o.validate_every == 0 || state.step == o.max_steps) {
-      const double score = validate();
-      if (std::isfinite(score) && score > state.best_score + o.min_delta) {
-        state.best_score = score;
-        state.best_step = state.step;
-        state.evals_without_improvement = 0;
-        best = true;
-      } else {
-        ++state.evals_without_improvement;
-      }
-      append_line(o.out / "validation.csv", "step,mean_dice", std::to_string(state.step) + "," + fmt(score));
-      progress.set_status("val Dice " + fmt(score) + " (best " + fmt(state.best_score) + ")");
-      if (o.patience > 0 && state.evals_without_improvement >= o.patience) {
-        spdlog::info("early stopping at step {}: no improvement for {} evaluations", state.step, o.patience);
-        stop = result.stopped_early = true;
-      }
-    }
-    if (best || stop || state.step % o.checkpoint_every == 0 || state.step == o.max_steps) save_all(best);
-  }
-  progress.finish();
-  nlohmann::json status{{"steps", state.step},       {"max_steps", o.max_steps},
-                        {"skipped", state.skipped},  {"best_step", state.best_step},
-                        {"best_mean_dice", std::isfinite(state.best_score) ? nlohmann::json(state.best_score) : nlohmann::json(nullptr)},
-                        {"stopped_early", result.stopped_early}, {"finished", true}};
-  write_text_atomically(o.out / "status.json", status.dump(2) + "\n");
-  result.steps = state.step;
-  result.skipped = state.skipped;
-  result.best_score = state.best_score;
-  result.best_step = state.best_step;
-  return result;
+TrainResult run_training(Config config, TrainerOptions options, c10::Device device, bool resume,
+                         std::shared_ptr<dist::Group> group) {
+  Trainer trainer(std::move(config), std::move(options), device, resume, std::move(group));
+  return trainer.run();
 }
 
 }  // namespace diffseg::train

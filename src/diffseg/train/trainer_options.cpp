@@ -9,6 +9,10 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   check_strategy_name(o.strategy);
   o.max_steps = c.get<int64_t>("train.max_steps", o.max_steps);
   o.batch_size = c.get<int64_t>("train.batch_size", o.batch_size);
+  o.accumulate_steps = c.get<int64_t>("train.accumulate_steps", o.accumulate_steps);
+  o.dist_timeout_s = c.get<int64_t>("dist.timeout_s", o.dist_timeout_s);
+  o.bucket_mb = c.get<int64_t>("dist.bucket_mb", o.bucket_mb);
+  o.overlap_communication = c.get<bool>("dist.overlap", o.overlap_communication);
   o.patch = c.get<std::vector<int64_t>>("data.patch", {});
   o.overlap = c.get<std::vector<int64_t>>("data.overlap", {});
   o.lr.init = c.get<double>("train.lr.init", o.lr.init);
@@ -55,6 +59,9 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.sampler.time_input = diffusion::parse_time_input(c.get<std::string>("eval.time_input", "training"));
   if (o.max_steps < 1) throw UsageError("train.max_steps must be >= 1");
   if (o.batch_size < 1) throw UsageError("train.batch_size must be >= 1");
+  if (o.accumulate_steps < 1) throw UsageError("train.accumulate_steps must be >= 1");
+  if (o.dist_timeout_s < 1) throw UsageError("dist.timeout_s must be >= 1 (seconds)");
+  if (o.bucket_mb < 1) throw UsageError("dist.bucket_mb must be >= 1");
   if (o.checkpoint_every < 1 || o.validate_every < 1)
     throw UsageError("train.checkpoint_every and train.validate_every must be >= 1");
   return o;

@@ -21,7 +21,8 @@ struct TrainerOptions {
   std::filesystem::path out;         // run folder
   std::string strategy = "rec_xT";
   int64_t max_steps = 1000;
-  int64_t batch_size = 8;
+  int64_t batch_size = 8;            // per process and micro-batch
+  int64_t accumulate_steps = 1;      // micro-batches per step: global batch = world × batch_size × accumulate_steps
   std::vector<int64_t> patch;        // tensor axis order
   std::vector<int64_t> overlap;      // sliding-window overlap at validation/inference, tensor order (data.overlap)
   LrSchedule lr;
@@ -46,6 +47,11 @@ struct TrainerOptions {
   diffusion::VarianceType variance = diffusion::VarianceType::fixed_small;
   diffusion::TimeSamplerOptions time_sampler;
   diffusion::SamplerOptions sampler;  // validation sampling (DDPM, 5 steps)
+  // Distributed jobs (dist.*): the longest wait for another rank, the gradient bucket size, and whether buckets
+  // all-reduce while backward runs.
+  int64_t dist_timeout_s = 300;
+  int64_t bucket_mb = 25;
+  bool overlap_communication = true;
 };
 
 // Reads the train/loss/diffusion/eval sections; data.path, out and the strategy may be overridden by the caller.

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The second, optional build: against LibTorch 2.x with CUDA (the torch wheel, installed by setup_torch2.sh) in
+# build-torch2/, then the test suite (on the CPU unless a GPU is there). docs/gpu.md says what it shows.
+#   BUILD_DIR  build folder (build-torch2)      JOBS  compile jobs (all cores)      BUILD_TYPE  (Release)
+#   CUDA_HOME  CUDA toolkit with nvcc (/usr/local/cuda); the wheel's TorchConfig needs one to configure
+#   TORCH_CUDA_ARCH_LIST  GPU architectures for CUDA sources (9.0: H100/H200); diffseg has none, so this only
+#              spares Torch's GPU detection
+#   TEST_JOBS  ctest jobs (JOBS)                SKIP_TESTS=1  build only
+#   DIFFSEG_TORCH2_VENV and the rest: see setup_torch2.sh. Extra arguments go to CMake's configure step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+prefix=$(bash scripts/setup_torch2.sh | tee /dev/stderr | sed -n 's/^CMAKE_PREFIX_PATH=//p')
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [[ ! -x $cuda/bin/nvcc ]]; then
+  echo "build_torch2: no nvcc in $cuda/bin: the CUDA wheel's CMake config needs a CUDA toolkit (set CUDA_HOME)" >&2
+  exit 2
+fi
+BUILD_DIR=${BUILD_DIR:-build-torch2}
+mkdir -p "$BUILD_DIR"
+if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_CUDA_COMPILER="$cuda/bin/nvcc" -DCUDA_TOOLKIT_ROOT_DIR="$cuda" \
+    -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" "$@" >"$BUILD_DIR/configure.log" 2>&1; then
+  cat "$BUILD_DIR/configure.log" >&2
+  exit 1
+fi
+grep -E '^-- (diffseg:|PyTorch: CUDA detected)' "$BUILD_DIR/configure.log"
+cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"
+if [[ ${SKIP_TESTS:-0} != 1 ]]; then
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${TEST_JOBS:-${JOBS:-$(nproc)}}"
+fi

@@ -1,0 +1,51 @@
+#include "diffseg/core/torch_compat.h"
+
+#include <ATen/autocast_mode.h>
+
+namespace diffseg::torch_compat {
+
+#if !DIFFSEG_TORCH_AT_LEAST(2, 4)
+namespace {
+bool is_cuda(c10::DeviceType type) { return type == c10::DeviceType::CUDA; }
+}  // namespace
+#endif
+
+bool is_autocast_enabled(c10::DeviceType type) {
+#if DIFFSEG_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(type);
+#else
+  return is_cuda(type) ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+void set_autocast_enabled(c10::DeviceType type, bool enabled) {
+#if DIFFSEG_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(type, enabled);
+#else
+  if (is_cuda(type))
+    at::autocast::set_enabled(enabled);
+  else
+    at::autocast::set_cpu_enabled(enabled);
+#endif
+}
+
+at::ScalarType get_autocast_dtype(c10::DeviceType type) {
+#if DIFFSEG_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(type);
+#else
+  return is_cuda(type) ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+void set_autocast_dtype(c10::DeviceType type, at::ScalarType dtype) {
+#if DIFFSEG_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_dtype(type, dtype);
+#else
+  if (is_cuda(type))
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  else
+    at::autocast::set_autocast_cpu_dtype(dtype);
+#endif
+}
+
+}  // namespace diffseg::torch_compat
