@@ -2,8 +2,8 @@
 // job's c10d group), for the network a config builds. Start it as N processes with the launcher's variables
 // (torchrun, or bench_distributed.py); rank 0 prints JSON: bytes per step, buckets, median seconds.
 //
-//   torchrun --nproc_per_node=2 --no_python --redirects 1 --tee 1 build/bench/bench_allreduce \
-//       --config configs/muscle_us.yaml --classes 2 [--repeats 10] [--bucket-mb 25]
+//   torchrun --nproc_per_node=2 --no_python --redirects 1 --tee 1 build/bench/bench_allreduce
+//       --config configs/muscle_us.yaml --classes 2 [--repeats 10] [--bucket-mb 25]   (one line)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,19 +23,15 @@ using namespace diffseg;
 int run(int argc, char** argv) {
   std::string config_path, strategy = "diffusion";
   int64_t classes = 2, repeats = 10, bucket_mb = 25;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
+  bench::parse_options(argc, argv, [&](const std::string& a, auto next) {
     if (a == "--config") config_path = next();
     else if (a == "--strategy") strategy = next();
     else if (a == "--classes") classes = std::stoll(next());
     else if (a == "--repeats") repeats = std::stoll(next());
     else if (a == "--bucket-mb") bucket_mb = std::stoll(next());
-    else throw std::invalid_argument("unknown option " + a);
-  }
+    else return false;
+    return true;
+  });
   if (config_path.empty()) throw std::invalid_argument("--config is required");
   const Config config = Config::load(config_path);
   const auto inputs = train::network_inputs(strategy, classes);

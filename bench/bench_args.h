@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,20 @@ inline std::vector<int64_t> parse_ints(const std::string& text) {
   std::stringstream s(text);
   for (std::string item; std::getline(s, item, ',');) out.push_back(std::stoll(item));
   return out;
+}
+
+// Calls handle(option, value) for each command-line option; value() reads the word after it (error when missing).
+// handle returns false for an option it does not know.
+template <typename Handle>
+void parse_options(int argc, char** argv, Handle&& handle) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string option = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(option + " needs a value");
+      return argv[++i];
+    };
+    if (!handle(option, value)) throw std::invalid_argument("unknown option " + option);
+  }
 }
 
 // Runs a benchmark's body; a bad option or a failed run prints what went wrong and the usage line and exits with 2,

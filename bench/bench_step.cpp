@@ -44,12 +44,7 @@ int run(int argc, char** argv) {
   int64_t batch = 1, classes = 2, repeats = 5, threads = 0;
   bool use_mallopt = false;
   std::vector<std::string> sets;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
+  bench::parse_options(argc, argv, [&](const std::string& a, auto next) {
     if (a == "--config") config_path = next();
     else if (a == "--strategy") strategy_name = next();
     else if (a == "--mode") mode = next();
@@ -62,8 +57,9 @@ int run(int argc, char** argv) {
     else if (a == "--options") options_out = next();
     else if (a == "--set") sets.push_back(next());
     else if (a == "--mallopt") use_mallopt = true;
-    else throw std::invalid_argument("unknown option " + a);
-  }
+    else return false;
+    return true;
+  });
   if (use_mallopt && !keep_freed_memory()) std::fprintf(stderr, "mallopt refused\n");
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   Config config = Config::load(config_path);

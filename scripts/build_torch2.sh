@@ -27,5 +27,9 @@ fi
 grep -E '^-- (diffseg:|PyTorch: CUDA detected)' "$BUILD_DIR/configure.log"
 cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"
 if [[ ${SKIP_TESTS:-0} != 1 ]]; then
-  ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${TEST_JOBS:-${JOBS:-$(nproc)}}"
+  # torchrun must be the wheel's: Debian's (1.13) hosts a TCPStore that 2.x ranks cannot talk to.
+  bin="$(realpath "$BUILD_DIR")/torch2-bin"
+  mkdir -p "$bin"
+  ln -sf "${DIFFSEG_TORCH2_VENV:-/opt/diffseg-torch2}/bin/torchrun" "$bin/torchrun"
+  PATH="$bin:$PATH" ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${TEST_JOBS:-${JOBS:-$(nproc)}}"
 fi

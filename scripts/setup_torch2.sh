@@ -3,7 +3,7 @@
 # repository, for the second, optional build (scripts/build_torch2.sh). Idempotent: when torch is already
 # importable there it installs nothing. Prints the CMake prefix path and the wheel's C++ ABI.
 #   DIFFSEG_TORCH2_VENV  venv folder (default /opt/diffseg-torch2)
-#   DIFFSEG_TORCH2_SPEC  pip requirement (default: torch, i.e. the newest wheel)
+#   DIFFSEG_TORCH2_SPEC  pip requirement (default: torch, the newest wheel); used only when installing
 #   DIFFSEG_TORCH2_PYTHON  interpreter that creates the venv (default /usr/bin/python3, Debian's)
 set -euo pipefail
 venv=${DIFFSEG_TORCH2_VENV:-/opt/diffseg-torch2}
@@ -28,7 +28,7 @@ else
   "$venv/bin/python" -m pip install --no-input --progress-bar off "$spec"
 fi
 
-"$venv/bin/python" - <<'EOF'
+"$venv/bin/python" -W ignore - <<'EOF'  # -W: the wheel warns that numpy is missing
 import torch
 print(f"torch {torch.__version__} (CUDA {torch.version.cuda})")
 print(f"CMAKE_PREFIX_PATH={torch.utils.cmake_prefix_path}")

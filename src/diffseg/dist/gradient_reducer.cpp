@@ -5,6 +5,8 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/torch.h>
 
+#include "diffseg/core/torch_compat.h"
+
 namespace diffseg::dist {
 
 namespace {
@@ -81,7 +83,7 @@ GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::T
   for (size_t k = 0; k < params_.size(); ++k) {
     auto acc = torch::autograd::impl::grad_accumulator(params_[k]);
     acc->add_post_hook(std::make_unique<AccumulatedHook>([this, k] { on_accumulated(k); }));
-    accumulators_.push_back(std::move(acc));
+    accumulators_.push_back(torch_compat::keep_alive(std::move(acc)));
   }
 }
 

@@ -13,10 +13,6 @@
 
 #include "diffseg/dist/process_group.h"
 
-namespace torch::autograd {
-struct Node;
-}
-
 namespace diffseg::dist {
 
 struct ReducerOptions {
@@ -62,7 +58,7 @@ class GradientReducer {
   std::vector<size_t> bucket_of_;
   std::vector<int64_t> offset_of_;
   std::vector<bool> packed_;
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // kept alive so the hooks stay attached
+  std::vector<std::shared_ptr<void>> accumulators_;  // torch_compat::keep_alive: the hooks stay attached
   size_t next_launch_ = 0;
   bool armed_ = false;
   std::mutex mutex_;

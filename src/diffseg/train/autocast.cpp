@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 
 #include "diffseg/core/error.h"
+#include "diffseg/core/torch_compat.h"
 
 namespace diffseg::train {
 
@@ -18,15 +19,10 @@ AutocastScope::AutocastScope(Precision precision, c10::Device device) {
   cuda_ = device.is_cuda();
   if (!cuda_ && precision == Precision::float16) throw UsageError("fp16 autocast needs a CUDA device; use bf16 on CPU");
   const at::ScalarType type = precision == Precision::bfloat16 ? at::kBFloat16 : at::kHalf;
-  if (cuda_) {
-    was_enabled_ = at::autocast::is_enabled();
-    at::autocast::set_autocast_gpu_dtype(type);
-    at::autocast::set_enabled(true);
-  } else {
-    was_enabled_ = at::autocast::is_cpu_enabled();
-    at::autocast::set_autocast_cpu_dtype(type);
-    at::autocast::set_cpu_enabled(true);
-  }
+  const c10::DeviceType where = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
+  was_enabled_ = torch_compat::is_autocast_enabled(where);
+  torch_compat::set_autocast_dtype(where, type);
+  torch_compat::set_autocast_enabled(where, true);
   at::autocast::increment_nesting();
   active_ = true;
 }
@@ -34,10 +30,7 @@ AutocastScope::AutocastScope(Precision precision, c10::Device device) {
 AutocastScope::~AutocastScope() {
   if (!active_) return;
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  if (cuda_)
-    at::autocast::set_enabled(was_enabled_);
-  else
-    at::autocast::set_cpu_enabled(was_enabled_);
+  torch_compat::set_autocast_enabled(cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU, was_enabled_);
 }
 
 }  // namespace diffseg::train
