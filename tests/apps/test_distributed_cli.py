@@ -54,7 +54,8 @@ def launch(data, out, world, *extra, env_extra=None, ranks=None):
                    MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
         env.update((env_extra or {}).get(r, {}))
         rank_extra = list(extra) + (env.pop("EXTRA_ARGS").split() if "EXTRA_ARGS" in env else [])
-        procs.append(subprocess.Popen(train_args(data, out, *rank_extra), env=env, stdout=subprocess.PIPE,
+        rank_data = env.pop("DATA", data)
+        procs.append(subprocess.Popen(train_args(rank_data, out, *rank_extra), env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     return procs
 
@@ -174,6 +175,40 @@ with tempfile.TemporaryDirectory() as tmp:
     check("another config on rank 1 is refused on both ranks (exit 6, naming rank 1)",
           all(rc == 6 for rc, _ in outs) and "rank 1 run with a different config or dataset" in outs[0][1],
           [(rc, o[-600:]) for rc, o in outs])
+
+    # A rank that fails while loading reports its own error; the other names it (no wait for the timeout).
+    broken = os.path.join(tmp, "broken")
+    t0 = time.time()
+    outs = finish(launch(data, broken, 2, "--batch-size", "2",
+                         env_extra={1: {"DATA": os.path.join(tmp, "nowhere")}}))
+    check("a rank that cannot read its data exits 3 naming the folder; the other exits 6 naming that rank",
+          outs[1][0] == 3 and "nowhere" in outs[1][1] and outs[0][0] == 6 and
+          "rank 1 failed while loading the data" in outs[0][1] and time.time() - t0 < 60,
+          [(rc, o[-500:]) for rc, o in outs])
+
+    # SIGTERM to every rank (what torchrun and SLURM do): all stop after the same step, rank 0 saves, exit 5; the
+    # job resumes and ends with the uninterrupted 2-rank run's weights.
+    termjob = os.path.join(tmp, "termjob")
+    procs = launch(data, termjob, 2, "--batch-size", "2", "--set", "train.checkpoint_every=100")
+    log = os.path.join(termjob, "log.csv")
+    deadline = time.time() + 300
+    while time.time() < deadline and (not os.path.exists(log) or sum(1 for _ in open(log)) < 3):
+        time.sleep(0.05)
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    procs[0].send_signal(signal.SIGTERM)  # delivered twice, as a launcher forwarding it may: still a clean stop
+    outs = finish(procs, timeout=120)
+    rows = sum(1 for _ in open(log)) - 1
+    check(f"SIGTERM to both ranks: both exit 5 after step {rows}, checkpoint saved",
+          all(rc == 5 for rc, _ in outs) and os.path.exists(os.path.join(termjob, "checkpoints", "last.ckpt")),
+          [(rc, o[-500:]) for rc, o in outs])
+    outs = finish(launch(data, termjob, 2, "--batch-size", "2", "--resume"))
+    if all(rc == 0 for rc, _ in outs) and os.path.exists(os.path.join(ddp, "model_last.pt")):
+        wt, wd = weights(termjob), weights(ddp)
+        diff = max((wt[k] - wd[k]).abs().max().item() for k in wt)
+        check(f"the SIGTERM'd job resumes to the uninterrupted job's weights (max difference {diff:.1e})", diff == 0)
+    else:
+        check("the SIGTERM'd job resumes", False, [o[-800:] for _, o in outs])
 
     # A rank that never arrives.
     lonely = os.path.join(tmp, "lonely")

@@ -2,17 +2,30 @@
 
 #include <atomic>
 #include <csignal>
+#include <ctime>
 
 namespace diffseg {
 
 namespace {
 std::atomic<int> g_signal{0};
+std::atomic<long long> g_first_ms{0};
+
+long long now_ms() {  // clock_gettime is async-signal-safe
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<long long>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
 
 extern "C" void on_stop_signal(int sig) {
-  if (g_signal.exchange(sig) != 0) {  // second request: stop now
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
+  if (g_signal.exchange(sig) == 0) {
+    g_first_ms.store(now_ms());
+    return;
   }
+  // A repeat within 3 s is the same request delivered twice (a launcher forwarding it to a process that got it
+  // already, Ctrl-C reaching both); a later one is the user insisting: stop now.
+  if (now_ms() - g_first_ms.load() < 3000) return;
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
 }
 }  // namespace
 
@@ -22,7 +35,5 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() { return g_signal.load() != 0; }
-int stop_signal() { return g_signal.load(); }
-void request_stop_for_test(int signal) { g_signal.store(signal); }
 
 }  // namespace diffseg

@@ -81,13 +81,17 @@ GradientReducer::GradientReducer(std::shared_ptr<Group> group, std::vector<at::T
     buckets_.push_back(std::move(b));
   }
   for (size_t k = 0; k < params_.size(); ++k) {
+    if (!params_[k].requires_grad()) continue;  // never gets a gradient: finish() packs zeros for it
     auto acc = torch::autograd::impl::grad_accumulator(params_[k]);
-    acc->add_post_hook(std::make_unique<AccumulatedHook>([this, k] { on_accumulated(k); }));
+    // Hooks cannot be removed from a node; the shared flag turns them off when the reducer goes away first.
+    acc->add_post_hook(std::make_unique<AccumulatedHook>([alive = alive_, this, k] {
+      if (*alive) on_accumulated(k);
+    }));
     accumulators_.push_back(torch_compat::keep_alive(std::move(acc)));
   }
 }
 
-GradientReducer::~GradientReducer() = default;
+GradientReducer::~GradientReducer() { *alive_ = false; }
 
 int64_t GradientReducer::bytes_per_step() const {
   int64_t total = 0;

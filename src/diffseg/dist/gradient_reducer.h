@@ -4,6 +4,7 @@
 // last of its gradients has been accumulated, while backward still computes the rest. Buckets start in a fixed
 // order on every rank, whatever order the hooks fire in, so the collectives always match. With gradient
 // accumulation only the last micro-batch's backward communicates.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,7 @@ class GradientReducer {
   std::vector<int64_t> offset_of_;
   std::vector<bool> packed_;
   std::vector<std::shared_ptr<void>> accumulators_;  // torch_compat::keep_alive: the hooks stay attached
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   size_t next_launch_ = 0;
   bool armed_ = false;
   std::mutex mutex_;

@@ -1,11 +1,13 @@
 #include "diffseg/dist/process_group.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <spdlog/spdlog.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -43,6 +45,9 @@ struct Group::Impl {
   LaunchEnv env;
   GroupOptions options;
   c10::intrusive_ptr<c10d::Store> store;
+  // The heartbeat has a connection of its own: TCPStore serialises a client's operations, and a rank waiting in
+  // the store (a gather) must go on showing signs of life.
+  c10::intrusive_ptr<c10d::Store> heartbeat_store;
   c10::intrusive_ptr<CollectiveBackend> backend;
   std::atomic<bool> failed{false};
   int64_t gather_calls = 0;
@@ -59,7 +64,7 @@ struct Group::Impl {
       std::unique_lock<std::mutex> lock(mutex);
       while (!stopping) {
         try {
-          store->set("alive/" + std::to_string(env.rank), bytes(std::to_string(++beat)));
+          heartbeat_store->set("alive/" + std::to_string(env.rank), bytes(std::to_string(++beat)));
         } catch (const std::exception&) {
           return;  // the store's host is gone; the next collective reports it
         }
@@ -96,6 +101,35 @@ struct Group::Impl {
     }
   }
 
+  // Waits for `keys` as long as the ranks that have not written theirs keep beating (a rank with more work, such as
+  // a longer evaluation shard, is waited for), but at most `limit`; a missing rank that stopped beating fails the
+  // wait within about 10 s.
+  void wait_alive(const std::vector<std::string>& keys, std::chrono::milliseconds limit) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::string> last = beats();
+    while (true) {
+      try {
+        store->wait(keys, std::chrono::milliseconds(10000));
+        return;
+      } catch (const std::exception&) {
+      }
+      const std::vector<std::string> now = beats();
+      std::vector<int> lost;
+      for (int r = 0; r < env.world_size; ++r)
+        if (!store->check({keys[static_cast<size_t>(r)]}) && (now[static_cast<size_t>(r)].empty() ||
+                                                              now[static_cast<size_t>(r)] == last[static_cast<size_t>(r)]))
+          lost.push_back(r);
+      if (!lost.empty())
+        throw std::runtime_error(std::string(lost.size() == 1 ? "rank " : "ranks ") + rank_list(lost) +
+                                 " stopped responding while the others waited for it");
+      if (std::chrono::steady_clock::now() - start > limit)
+        throw std::runtime_error("other ranks are alive but did not arrive within " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limit).count()) +
+                               " s (12 × dist.timeout_s): a rank may be stuck");
+      last = now;
+    }
+  }
+
   ~Impl() {
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -107,14 +141,18 @@ struct Group::Impl {
     if (failed) {
       (void)backend.release();
       (void)store.release();
+      (void)heartbeat_store.release();
     }
   }
 };
 
 c10::Device device_for_rank(c10::Device requested, const LaunchEnv& env) {
+  c10::Device d = requested;
   if (env.distributed() && requested.is_cuda() && !requested.has_index())
-    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
-  return requested;
+    d = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  // The current device too, so that code which allocates on "the" GPU (NCCL's streams) uses this rank's.
+  if (d.is_cuda() && d.has_index()) c10::impl::getDeviceGuardImpl(d.type())->setDevice(d);
+  return d;
 }
 
 void Pending::wait() {
@@ -143,7 +181,11 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
     so.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
     // Keys of an earlier torchrun restart attempt must not satisfy this attempt's waits.
-    impl->store = c10::make_intrusive<c10d::PrefixStore>("diffseg/attempt_" + std::to_string(env.restart_count), tcp);
+    const std::string prefix = "diffseg/attempt_" + std::to_string(env.restart_count);
+    impl->store = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
+    so.isServer = false;
+    impl->heartbeat_store =
+        c10::make_intrusive<c10d::PrefixStore>(prefix, c10::make_intrusive<c10d::TCPStore>(env.master_addr, so));
   } catch (const std::exception& e) {
     throw DistributedError("rank " + std::to_string(env.rank) + ": cannot reach the rendezvous store at " + where +
                            " within " + std::to_string(options.timeout.count()) + " s (is rank 0 running, are " +
@@ -168,6 +210,10 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env, const GroupOptions& opt
   try {
 #ifdef USE_C10D_NCCL
     if (options.device.is_cuda()) {
+      // Without blocking wait, NCCL's wait() only orders streams and a lost peer aborts the process from NCCL's
+      // watchdog; with it, wait() blocks up to the timeout and throws, so the error names the lost rank.
+      setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+      setenv("NCCL_BLOCKING_WAIT", "1", 0);  // the name before LibTorch 2.2
       auto o = c10d::ProcessGroupNCCL::Options::create();
       o->timeout = timeout;
       impl->backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, env.rank, env.world_size, o);
@@ -260,12 +306,37 @@ std::vector<std::string> Group::allgather_strings(const std::string& message) {
     impl_->store->set(tag + std::to_string(rank_), bytes(message));
     std::vector<std::string> keys;
     for (int r = 0; r < size_; ++r) keys.push_back(tag + std::to_string(r));
-    impl_->store->wait(keys, std::chrono::duration_cast<std::chrono::milliseconds>(impl_->options.timeout));
+    impl_->wait_alive(keys, std::chrono::duration_cast<std::chrono::milliseconds>(impl_->options.timeout) * 12);
     for (int r = 0; r < size_; ++r) out[static_cast<size_t>(r)] = text(impl_->store->get(keys[static_cast<size_t>(r)]));
   });
   barrier();  // nobody deletes or reuses keys while another rank still reads them
-  impl_->store->deleteKey(tag + std::to_string(rank_));
+  try {
+    impl_->store->deleteKey(tag + std::to_string(rank_));
+  } catch (const std::exception&) {
+    // rank 0 (the store's host) may already have finished: the key goes with the store
+  }
   return out;
+}
+
+void Group::wait_for_all() {
+  if (size_ > 1) allgather_strings("");
+}
+
+void Group::run_everywhere(const std::string& what, const std::function<void()>& work) {
+  if (size_ == 1) return work();
+  std::exception_ptr mine;
+  std::string message;
+  try {
+    work();
+  } catch (const std::exception& e) {
+    mine = std::current_exception();
+    message = std::string("!") + e.what();  // "!" marks a failure even when what() is empty
+  }
+  const std::vector<std::string> all = allgather_strings(message);
+  if (mine) std::rethrow_exception(mine);
+  for (size_t r = 0; r < all.size(); ++r)
+    if (!all[r].empty())
+      throw DistributedError("rank " + std::to_string(r) + " failed while " + what + ": " + all[r].substr(1));
 }
 
 void Group::barrier() {

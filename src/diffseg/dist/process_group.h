@@ -21,7 +21,7 @@
 namespace diffseg::dist {
 
 // The device a rank computes on: `requested`, or for a bare "cuda" in a distributed job, cuda:LOCAL_RANK (one GPU
-// per local process, as torchrun lays them out).
+// per local process, as torchrun lays them out); a CUDA device is also made the current one.
 c10::Device device_for_rank(c10::Device requested, const LaunchEnv& env);
 
 struct GroupOptions {
@@ -67,6 +67,12 @@ class Group {
   // Any bytes, any length per rank, through the store (small messages: result rows, error reports).
   std::vector<std::string> allgather_strings(const std::string& text);
   void barrier();
+  // A barrier through the store that waits as long as the ranks not there yet are alive (up to 12 × timeout): for
+  // the end of phases whose work differs between ranks (evaluation and validation shards).
+  void wait_for_all();
+  // Runs `work` on this rank; if it throws on any rank, every rank throws (the failing one its own error, the
+  // others a DistributedError naming it), so no rank waits in a collective for a peer that gave up.
+  void run_everywhere(const std::string& what, const std::function<void()>& work);
   // DistributedError on every rank, naming the ranks whose `fingerprint` differs from rank 0's, when they differ.
   void require_identical(const std::string& what, uint64_t fingerprint);
 

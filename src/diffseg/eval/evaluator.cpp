@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <type_traits>
 #include <variant>
 
@@ -117,9 +118,17 @@ struct CaseResult {
   nlohmann::json example;  // null when the case has no figures
 };
 
-// NaN travels as null (JSON has no NaN).
-nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
-double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+// JSON has no NaN or infinity (an empty-mask distance can be +inf): NaN travels as null, ±inf as text.
+nlohmann::json number(double v) {
+  if (std::isnan(v)) return nullptr;
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+double number(const nlohmann::json& j) {
+  if (j.is_null()) return std::nan("");
+  if (j.is_string()) return j.get<std::string>() == "inf" ? INFINITY : -INFINITY;
+  return j.get<double>();
+}
 
 nlohmann::json to_json(const CaseResult& r) {
   nlohmann::json rows = nlohmann::json::array(), scores = nlohmann::json::array();
@@ -286,7 +295,12 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   nlohmann::json mine = nlohmann::json::array();
   size_t my_cases = 0;
   for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) ++my_cases;
-  {
+  if (group.size() > 1) {
+    std::string ids;
+    for (const auto& c : cases.cases()) ids += c.id + "\n";
+    group.require_identical("list of readable " + o.split + " cases", std::hash<std::string>{}(ids));
+  }
+  group.run_everywhere("evaluating its cases", [&] {
     Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(my_cases * seeds), "predictions");
     for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) {
       results[i] = ev.evaluate(i, cases[i]);
@@ -294,11 +308,11 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
       progress.advance(seeds);
     }
     progress.finish();
-  }
+  });
   if (group.size() > 1)
     for (const std::string& text : group.allgather_strings(mine.dump()))
       for (const auto& entry : nlohmann::json::parse(text))
-        results[entry.at("index").get<size_t>()] = case_result_from_json(entry.at("result"), {"case"}, columns);
+        results.at(entry.at("index").get<size_t>()) = case_result_from_json(entry.at("result"), {"case"}, columns);
 
   ResultTable table(columns);
   std::vector<double> ens_dice, ens_hd95, sup_dice, sup_hd95, diff_dice;

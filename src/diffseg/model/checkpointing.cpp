@@ -1,6 +1,7 @@
 #include "diffseg/model/checkpointing.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 
 namespace diffseg::model {
 
@@ -9,13 +10,18 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-at::Tensor rng_state() {
-  at::Generator g = at::detail::getDefaultCPUGenerator();
+// The generator dropout draws from on `device`: the CPU one (hash dropout's seeds) or the GPU's own (torch's
+// dropout on CUDA tensors).
+at::Generator generator_of(c10::Device device) {
+  return device.is_cpu() ? at::detail::getDefaultCPUGenerator() : at::globalContext().defaultGenerator(device);
+}
+at::Tensor rng_state(c10::Device device) {
+  at::Generator g = generator_of(device);
   std::lock_guard<std::mutex> lock(g.mutex());
   return g.get_state();
 }
-void set_rng_state(const at::Tensor& s) {
-  at::Generator g = at::detail::getDefaultCPUGenerator();
+void set_rng_state(c10::Device device, const at::Tensor& s) {
+  at::Generator g = generator_of(device);
   std::lock_guard<std::mutex> lock(g.mutex());
   g.set_state(s);
 }
@@ -26,7 +32,9 @@ struct Checkpoint : public torch::autograd::Function<Checkpoint> {
   static variable_list forward(AutogradContext* ctx, const BlockFunction* fn, at::TensorList inputs,
                                at::TensorList params) {
     ctx->saved_data["fn"] = reinterpret_cast<int64_t>(fn);
-    ctx->saved_data["rng"] = rng_state();
+    const c10::Device device = inputs.empty() ? c10::Device(c10::kCPU) : inputs[0].device();
+    ctx->saved_data["rng"] = rng_state(c10::kCPU);
+    if (!device.is_cpu()) ctx->saved_data["rng_device"] = rng_state(device);
     ctx->saved_data["n_inputs"] = static_cast<int64_t>(inputs.size());
     variable_list to_save(inputs.begin(), inputs.end());
     to_save.insert(to_save.end(), params.begin(), params.end());
@@ -45,14 +53,21 @@ struct Checkpoint : public torch::autograd::Function<Checkpoint> {
       inputs.push_back(saved[i].detach().requires_grad_(needs || saved[i].is_floating_point()));
     }
     for (size_t i = static_cast<size_t>(n_inputs); i < saved.size(); ++i) params.push_back(saved[i]);
-    const at::Tensor after_forward = rng_state();
-    set_rng_state(ctx->saved_data["rng"].toTensor());
+    const c10::Device device = saved.empty() ? c10::Device(c10::kCPU) : saved[0].device();
+    const at::Tensor after_forward = rng_state(c10::kCPU);
+    set_rng_state(c10::kCPU, ctx->saved_data["rng"].toTensor());
+    at::Tensor after_forward_device;
+    if (!device.is_cpu()) {
+      after_forward_device = rng_state(device);
+      set_rng_state(device, ctx->saved_data["rng_device"].toTensor());
+    }
     at::Tensor out;
     {
       torch::AutoGradMode enable(true);
       out = (*fn)(inputs);
     }
-    set_rng_state(after_forward);
+    set_rng_state(c10::kCPU, after_forward);
+    if (!device.is_cpu()) set_rng_state(device, after_forward_device);
     variable_list wrt(inputs);
     wrt.insert(wrt.end(), params.begin(), params.end());
     const variable_list grads =

@@ -1,8 +1,8 @@
 #pragma once
 // Gradient checkpointing: run a block without keeping its activations and recompute them in the backward pass,
-// trading compute for memory (the reference enables it with `remat`). The default CPU generator's state is saved
-// before the forward and restored for the recomputation, so dropout draws the same masks: gradients are exactly
-// those of the plain block.
+// trading compute for memory (the reference enables it with `remat`). The default CPU generator's state (and on a
+// GPU that GPU's generator's) is saved before the forward and restored for the recomputation, so dropout draws the
+// same masks: gradients are exactly those of the plain block.
 #include <functional>
 #include <vector>
 

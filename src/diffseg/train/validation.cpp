@@ -18,6 +18,7 @@ double validate(model::UNet& net, const Strategy& strategy, const diffusion::Gau
     const at::Tensor logp = predict_log_probabilities(net, strategy, diffusion, cases[i].image.to(device), options, g);
     sum += mean_foreground_dice(logp[logp.size(0) - 1].argmax(0).cpu(), cases[i].label, num_classes);
   }
+  group.wait_for_all();  // shards differ in length: wait as long as the others are alive, not only the timeout
   at::Tensor total = torch::tensor({sum}, torch::kDouble);
   group.allreduce_sum(total);
   return total.item<double>() / static_cast<double>(cases.size());
