@@ -40,5 +40,24 @@ TEST(KeepFreedMemory, BlocksLargerThanAnyMmapThresholdAreReusedWithoutPageFaults
   EXPECT_LT(faults, static_cast<long>(kBytes / 4096 / 20)) << faults << " page faults";
 }
 
+// return_freed_memory undoes it: the block is mmapped again, so its pages fault in again on the next use.
+TEST(KeepFreedMemory, ReturningFreedMemoryRestoresGlibcsBehaviour) {
+  ASSERT_TRUE(keep_freed_memory());
+  ASSERT_TRUE(return_freed_memory());
+  constexpr size_t kBytes = size_t{256} << 20;
+  char* first = static_cast<char*>(std::malloc(kBytes));
+  ASSERT_NE(first, nullptr);
+  touch_pages(first, kBytes);
+  std::free(first);
+  const long before = minor_page_faults();
+  char* second = static_cast<char*>(std::malloc(kBytes));
+  ASSERT_NE(second, nullptr);
+  touch_pages(second, kBytes);
+  std::free(second);
+  const long faults = minor_page_faults() - before;
+  EXPECT_GT(faults, static_cast<long>(kBytes / 4096 / 2)) << faults << " page faults";
+  ASSERT_TRUE(keep_freed_memory());  // as the CLI leaves it for the other tests
+}
+
 }  // namespace
 }  // namespace diffseg

@@ -25,6 +25,12 @@ bool keep_freed_memory() {
   return heap_ok && trim_ok;
 }
 
+bool return_freed_memory() {
+  const bool heap_ok = mallopt(M_MMAP_MAX, 65536) == 1;            // glibc's default count of mmapped blocks
+  const bool trim_ok = mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1;  // and its default trim threshold
+  return heap_ok && trim_ok;
+}
+
 c10::Device parse_device(const std::string& text) {
   c10::Device device(c10::kCPU);
   try {

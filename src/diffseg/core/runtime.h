@@ -14,6 +14,10 @@ int set_threads(int n);
 // mmaps and unmaps its activations and pays the page faults again (docs/BENCHMARKS.md). Serves every block from
 // the heap, whatever its size, and raises the trim threshold to 1 GiB. Returns false if glibc refused.
 bool keep_freed_memory();
+// Back to glibc's defaults (large blocks mmapped and returned when freed). For runs whose live memory is small
+// next to what keeping every freed block costs: a gradient-checkpointed 3D 128^3 step peaked at 13.4 GB kept and
+// 6.9 GB returned, without being faster kept (docs/BENCHMARKS.md). Returns false if glibc refused.
+bool return_freed_memory();
 
 // Parses "cpu", "cuda", "cuda:1" and checks the device is usable here; UsageError otherwise.
 c10::Device parse_device(const std::string& text);
