@@ -5,7 +5,9 @@
 //
 //   bench_step --config C --strategy S --mode train|infer --shape H,W[,D...] --batch B --classes K
 //              [--repeats 5] [--threads T] [--weights W --options O] [--set key=value]... [--mallopt]
-// Prints one JSON object: {"median_s", "times", "parameters", "peak_rss_mb"}.
+//              [--device cpu|cuda]
+// Prints one JSON object: {"median_s", "times", "parameters", "peak_rss_mb", "device"}. On CUDA each timed run
+// ends with a device synchronisation, so the time is the GPU's, not the kernel launches'.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -39,7 +41,7 @@ double peak_rss_mb() {
 }
 
 int run(int argc, char** argv) {
-  std::string config_path, strategy_name = "diffusion", mode = "train", weights, options_out;
+  std::string config_path, strategy_name = "diffusion", mode = "train", weights, options_out, device_name = "cpu";
   std::vector<int64_t> shape;
   int64_t batch = 1, classes = 2, repeats = 5, threads = 0;
   bool use_mallopt = false;
@@ -57,6 +59,7 @@ int run(int argc, char** argv) {
     else if (a == "--options") options_out = next();
     else if (a == "--set") sets.push_back(next());
     else if (a == "--mallopt") use_mallopt = true;
+    else if (a == "--device") device_name = next();
     else return false;
     return true;
   });
@@ -73,11 +76,19 @@ int run(int argc, char** argv) {
   if (!weights.empty()) model::save_state_dict(*net, weights);
   if (!options_out.empty()) std::ofstream(options_out) << uo.mirror_json();
 
-  const c10::Device device(torch::kCPU);
+  const c10::Device device(device_name);
+  const bool cuda = device.is_cuda();
+  if (cuda && !torch::cuda::is_available()) throw std::invalid_argument("--device cuda: no CUDA device");
+  // Waits for the GPU's queue, so a timed run includes its kernels.
+  auto sync = [&] {
+    if (cuda) torch::cuda::synchronize();
+  };
+  net->to(device);
   torch::manual_seed(0);
   std::vector<int64_t> image_shape{batch, uo.in_channels}, label_shape{batch};
   for (int64_t s : shape) image_shape.push_back(s), label_shape.push_back(s);
-  const at::Tensor image = torch::rand(image_shape), labels = torch::randint(0, classes, label_shape, torch::kLong);
+  const at::Tensor image = torch::rand(image_shape).to(device),
+                   labels = torch::randint(0, classes, label_shape, torch::kLong).to(device);
 
   auto strategy = train::make_strategy(strategy_name, o.strategy_options);
   const auto diff = diffusion::GaussianDiffusion::from_schedule(o.schedule, o.model_output, o.variance, device);
@@ -94,6 +105,7 @@ int run(int argc, char** argv) {
     for (int64_t r = 0; r <= repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       train::optimizer_step(*strategy, ctx, optimizer, net->parameters(), image, labels, precision, device, o.grad_clip);
+      sync();
       if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
   } else {
@@ -106,6 +118,7 @@ int run(int argc, char** argv) {
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r));
       const auto t0 = std::chrono::steady_clock::now();
       for (int64_t b = 0; b < batch; ++b) train::predict_log_probabilities(net, *strategy, diff, image[b], po, g);
+      sync();
       if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
   }
@@ -114,7 +127,7 @@ int run(int argc, char** argv) {
   int64_t parameters = 0;
   for (const auto& p : net->parameters()) parameters += p.numel();
   const nlohmann::json out = {{"median_s", sorted[sorted.size() / 2]}, {"times", times}, {"parameters", parameters},
-                              {"peak_rss_mb", peak_rss_mb()}};
+                              {"peak_rss_mb", peak_rss_mb()}, {"device", device.str()}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -123,6 +136,6 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   return bench::run_main(
       "bench_step --config C --strategy S --mode train|infer --shape H,W[,D] --batch B --classes K [--repeats N] "
-      "[--threads T] [--weights W --options O] [--set key=value]... [--mallopt]",
+      "[--threads T] [--weights W --options O] [--set key=value]... [--mallopt] [--device cpu|cuda]",
       [&] { return run(argc, argv); });
 }

@@ -11,20 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 prefix=$(bash scripts/setup_torch2.sh | tee /dev/stderr | sed -n 's/^CMAKE_PREFIX_PATH=//p')
-cuda=${CUDA_HOME:-/usr/local/cuda}
-if [[ ! -x $cuda/bin/nvcc ]]; then
-  echo "build_torch2: no nvcc in $cuda/bin: the CUDA wheel's CMake config needs a CUDA toolkit (set CUDA_HOME)" >&2
-  exit 2
-fi
 BUILD_DIR=${BUILD_DIR:-build-torch2}
-mkdir -p "$BUILD_DIR"
-if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_CUDA_COMPILER="$cuda/bin/nvcc" -DCUDA_TOOLKIT_ROOT_DIR="$cuda" \
-    -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" "$@" >"$BUILD_DIR/configure.log" 2>&1; then
-  cat "$BUILD_DIR/configure.log" >&2
-  exit 1
-fi
-grep -E '^-- (diffseg:|PyTorch: CUDA detected)' "$BUILD_DIR/configure.log"
+BUILD_DIR=$BUILD_DIR bash scripts/configure_torch2.sh "$prefix" "$@"
 cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"
 if [[ ${SKIP_TESTS:-0} != 1 ]]; then
   # torchrun must be the wheel's: Debian's (1.13) hosts a TCPStore that 2.x ranks cannot talk to.
