@@ -1,6 +1,9 @@
 #include "diffseg/core/torch_compat.h"
 
 #include <ATen/autocast_mode.h>
+#if DIFFSEG_HAS_SDPA
+#include <ATen/ops/scaled_dot_product_attention.h>
+#endif
 
 namespace diffseg::torch_compat {
 
@@ -45,6 +48,15 @@ void set_autocast_dtype(c10::DeviceType type, at::ScalarType dtype) {
     at::autocast::set_autocast_gpu_dtype(dtype);
   else
     at::autocast::set_autocast_cpu_dtype(dtype);
+#endif
+}
+
+at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+#if DIFFSEG_HAS_SDPA
+  return at::scaled_dot_product_attention(q, k, v);
+#else
+  (void)q, (void)k, (void)v;
+  return {};
 #endif
 }
 

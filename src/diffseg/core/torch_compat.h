@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include <ATen/core/Tensor.h>
 #include <c10/core/DeviceType.h>
 #include <c10/core/ScalarType.h>
 #include <c10/util/Optional.h>
@@ -36,5 +37,9 @@ bool is_autocast_enabled(c10::DeviceType type);
 void set_autocast_enabled(c10::DeviceType type, bool enabled);
 at::ScalarType get_autocast_dtype(c10::DeviceType type);
 void set_autocast_dtype(c10::DeviceType type, at::ScalarType dtype);
+
+// softmax(q kᵀ / sqrt(d)) v through LibTorch's fused attention kernels (flash / memory-efficient on GPUs, 2.0+);
+// an undefined tensor where this LibTorch has none, so the caller computes it itself. q, k, v: (B, heads, N, d).
+at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
 }  // namespace diffseg::torch_compat

@@ -71,6 +71,10 @@ Batch BatchLoader::make_batch(int64_t index) const {
   } catch (const std::exception&) {
     throw UsageError("training images differ in size; set a patch size (--patch) to crop them to one shape");
   }
+  if (options_.pin_memory) {  // in the worker thread, so the page-locking is off the training thread too
+    b.image = b.image.pin_memory();
+    b.label = b.label.pin_memory();
+  }
   return b;
 }
 

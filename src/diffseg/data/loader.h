@@ -33,6 +33,7 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int rank = 0, world_size = 1;  // this process's slice of each global batch
   int64_t accumulate_steps = 1;  // micro-batches per optimizer step
+  bool pin_memory = false;       // page-locked batches (training on a GPU): the copy to the device runs async
   int64_t global_batch() const { return batch_size * world_size * accumulate_steps; }
 };
 

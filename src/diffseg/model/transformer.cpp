@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "diffseg/core/torch_compat.h"
+
 namespace diffseg::model {
 
 AttentionImpl::AttentionImpl(int64_t channels, int64_t heads, int64_t head_dim) : heads_(heads), head_dim_(head_dim) {
@@ -22,6 +24,12 @@ constexpr int64_t kScoreBlockBytes = 16 << 20;
 torch::Tensor AttentionImpl::forward(const torch::Tensor& h) {
   const int64_t b = h.size(0), n = h.size(1);
   auto split = [&](const torch::Tensor& x) { return x.view({b, n, heads_, head_dim_}).transpose(1, 2).contiguous(); };
+  // On GPUs LibTorch 2.x's fused kernels never build the N × N scores; the CPU keeps the blocked products below,
+  // which were measured faster there (docs/BENCHMARKS.md).
+  if (!h.is_cpu()) {
+    const torch::Tensor fused = torch_compat::fused_attention(split(query(h)), split(key(h)), split(value(h)));
+    if (fused.defined()) return out(fused.transpose(1, 2).reshape({b, n, heads_ * head_dim_}));
+  }
   // Scaling q (N × d) rather than the scores (N × N) saves a pass over the largest tensor.
   const torch::Tensor q = split(query(h) * (1.0 / std::sqrt(static_cast<double>(head_dim_))));
   const torch::Tensor k_t = split(key(h)).transpose(-2, -1), v = split(value(h));

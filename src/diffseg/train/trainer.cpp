@@ -392,6 +392,7 @@ TrainResult Trainer::run() {
   lo.rank = group_->rank();
   lo.world_size = group_->size();
   lo.accumulate_steps = o_.accumulate_steps;
+  lo.pin_memory = device_.is_cuda();
   loader_ = std::make_unique<data::BatchLoader>(train_cases_, lo, state_.step * o_.accumulate_steps);
 
   if (group_->is_main()) {
