@@ -22,20 +22,26 @@ void touch_pages(char* p, size_t bytes) {
   for (size_t i = 0; i < bytes; i += 4096) static_cast<volatile char*>(p)[i] = 1;
 }
 
+constexpr size_t kBytes = size_t{256} << 20;  // a 3D activation's size; 8x glibc's largest mmap threshold
+
+// Page faults of using a block of `bytes` again after one of that size was used and freed.
+long faults_reusing_a_freed_block(size_t bytes) {
+  char* first = static_cast<char*>(std::malloc(bytes));
+  if (first == nullptr) return -1;
+  touch_pages(first, bytes);
+  std::free(first);
+  const long before = minor_page_faults();
+  char* second = static_cast<char*>(std::malloc(bytes));
+  if (second == nullptr) return -1;
+  touch_pages(second, bytes);
+  std::free(second);
+  return minor_page_faults() - before;
+}
+
 TEST(KeepFreedMemory, BlocksLargerThanAnyMmapThresholdAreReusedWithoutPageFaults) {
   ASSERT_TRUE(keep_freed_memory());
-  constexpr size_t kBytes = size_t{256} << 20;  // a 3D activation's size; 8x glibc's largest mmap threshold
-  char* first = static_cast<char*>(std::malloc(kBytes));
-  ASSERT_NE(first, nullptr);
-  touch_pages(first, kBytes);
-  std::free(first);
-
-  const long before = minor_page_faults();
-  char* second = static_cast<char*>(std::malloc(kBytes));
-  ASSERT_NE(second, nullptr);
-  touch_pages(second, kBytes);
-  std::free(second);
-  const long faults = minor_page_faults() - before;
+  const long faults = faults_reusing_a_freed_block(kBytes);
+  ASSERT_GE(faults, 0);
   // An mmapped block faults in all 65536 pages again; a reused heap block none.
   EXPECT_LT(faults, static_cast<long>(kBytes / 4096 / 20)) << faults << " page faults";
 }
@@ -44,17 +50,7 @@ TEST(KeepFreedMemory, BlocksLargerThanAnyMmapThresholdAreReusedWithoutPageFaults
 TEST(KeepFreedMemory, ReturningFreedMemoryRestoresGlibcsBehaviour) {
   ASSERT_TRUE(keep_freed_memory());
   ASSERT_TRUE(return_freed_memory());
-  constexpr size_t kBytes = size_t{256} << 20;
-  char* first = static_cast<char*>(std::malloc(kBytes));
-  ASSERT_NE(first, nullptr);
-  touch_pages(first, kBytes);
-  std::free(first);
-  const long before = minor_page_faults();
-  char* second = static_cast<char*>(std::malloc(kBytes));
-  ASSERT_NE(second, nullptr);
-  touch_pages(second, kBytes);
-  std::free(second);
-  const long faults = minor_page_faults() - before;
+  const long faults = faults_reusing_a_freed_block(kBytes);
   EXPECT_GT(faults, static_cast<long>(kBytes / 4096 / 2)) << faults << " page faults";
   ASSERT_TRUE(keep_freed_memory());  // as the CLI leaves it for the other tests
 }
