@@ -64,9 +64,8 @@ int run_infer(const InferCmdOptions& o, const GlobalOptions& global) {
       metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
   const auto all_cases = inputs_of(o);
   if (all_cases.empty()) throw UsageError("no input images found in " + o.input);
-  std::vector<size_t> mine;  // indices into all_cases: the seeds stay tied to the case, not to the rank
-  for (size_t i = static_cast<size_t>(env.rank); i < all_cases.size(); i += static_cast<size_t>(env.world_size))
-    mine.push_back(i);
+  // Indices into all_cases: the seeds stay tied to the case, not to the rank.
+  const std::vector<size_t> mine = dist::shard_of(all_cases.size(), env.rank, env.world_size);
   if (env.distributed())
     spdlog::info("rank {} of {}: {} of {} input(s)", env.rank, env.world_size, mine.size(), all_cases.size());
   const int64_t seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;

@@ -46,3 +46,10 @@ TEST(LaunchEnv, ThreadsShareTheMachinesCores) {
   EXPECT_GE(threads_per_process(0, e), 1);
   EXPECT_LE(threads_per_process(0, e), threads_per_process(0, LaunchEnv{}));
 }
+
+TEST(LaunchEnv, ShardsAreDisjointAndCoverEveryItem) {
+  EXPECT_EQ(shard_of(7, 0, 3), (std::vector<size_t>{0, 3, 6}));
+  EXPECT_EQ(shard_of(7, 2, 3), (std::vector<size_t>{2, 5}));
+  EXPECT_EQ(shard_of(2, 3, 4), (std::vector<size_t>{}));
+  EXPECT_EQ(shard_of(3, 0, 1), (std::vector<size_t>{0, 1, 2}));
+}

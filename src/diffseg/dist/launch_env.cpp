@@ -53,6 +53,12 @@ LaunchEnv read_launch_env(const std::map<std::string, std::string>& env) {
   return e;
 }
 
+std::vector<size_t> shard_of(size_t count, int rank, int world) {
+  std::vector<size_t> mine;
+  for (size_t i = static_cast<size_t>(rank); i < count; i += static_cast<size_t>(std::max(1, world))) mine.push_back(i);
+  return mine;
+}
+
 int threads_per_process(int requested, const LaunchEnv& env) {
   if (requested > 0) return requested;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

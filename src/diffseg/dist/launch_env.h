@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace diffseg::dist {
 
@@ -27,6 +28,10 @@ struct LaunchEnv {
 // inconsistent (a rank outside the world, a port that is not a number, WORLD_SIZE without RANK).
 LaunchEnv read_launch_env(const std::map<std::string, std::string>& env);
 LaunchEnv launch_env_from_process();  // the same, from this process's environment
+
+// The items of `count` that rank `rank` of `world` works on: i with i mod world = rank (validation, evaluation and
+// inference split cases this way; each case keeps its own seed, so results do not depend on the split).
+std::vector<size_t> shard_of(size_t count, int rank, int world);
 
 // CPU threads for one process: `requested` if > 0, else this machine's cores shared by its local processes.
 int threads_per_process(int requested, const LaunchEnv& env);

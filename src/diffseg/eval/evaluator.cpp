@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <functional>
 #include <type_traits>
 #include <variant>
 
@@ -14,6 +13,7 @@
 
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
+#include "diffseg/core/fingerprint.h"
 #include "diffseg/core/progress.h"
 #include "diffseg/core/results.h"
 #include "diffseg/data/case_cache.h"
@@ -293,16 +293,16 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
                                          "volume_pred", "volume_ref"};
   std::vector<CaseResult> results(cases.size());
   nlohmann::json mine = nlohmann::json::array();
-  size_t my_cases = 0;
-  for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) ++my_cases;
+  const std::vector<size_t> my_cases = dist::shard_of(cases.size(), group.rank(), group.size());
   if (group.size() > 1) {
     std::string ids;
     for (const auto& c : cases.cases()) ids += c.id + "\n";
-    group.require_identical("list of readable " + o.split + " cases", std::hash<std::string>{}(ids));
+    group.require_identical("list of readable " + o.split + " cases", fingerprint(ids));
   }
   group.run_everywhere("evaluating its cases", [&] {
-    Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(my_cases * seeds), "predictions");
-    for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) {
+    Progress progress("evaluate " + run.strategy->name(), static_cast<int64_t>(my_cases.size()) * seeds,
+                      "predictions");
+    for (const size_t i : my_cases) {
       results[i] = ev.evaluate(i, cases[i]);
       if (group.size() > 1) mine.push_back({{"index", i}, {"result", to_json(results[i])}});
       progress.advance(seeds);

@@ -11,6 +11,7 @@
 
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
+#include "diffseg/core/fingerprint.h"
 #include "diffseg/core/progress.h"
 #include "diffseg/core/seed.h"
 #include "diffseg/core/stop_request.h"
@@ -32,11 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 // What every rank must share: the run config (without data.path, which may differ between machines) and the
 // training data (ids, shapes and voxel sums of every case).
 uint64_t job_fingerprint(const Config& config, const data::CaseCache& cases) {
@@ -46,18 +42,18 @@ uint64_t job_fingerprint(const Config& config, const data::CaseCache& cases) {
   for (const data::CachedCase& c : cases.cases()) {
     text += c.id;
     for (int64_t s : c.image.sizes()) text += "," + std::to_string(s);
-    text += format_number(c.image.to(torch::kDouble).sum().item<double>());
-    if (c.label.defined()) text += format_number(c.label.to(torch::kDouble).sum().item<double>());
+    text += format_number(c.image.sum(torch::kDouble).item<double>());
+    if (c.label.defined()) text += format_number(c.label.sum(torch::kDouble).item<double>());
   }
-  return fnv1a(text);
+  return fingerprint(text);
 }
 
 // The bytes of every parameter: replicas that train correctly are bit-identical.
 uint64_t weights_fingerprint(torch::nn::Module& net) {
-  uint64_t h = 1469598103934665603ull;
+  uint64_t h = kFingerprintStart;
   for (const at::Tensor& p : net.parameters()) {
     const at::Tensor c = p.detach().cpu().contiguous();
-    h = fnv1a(std::string(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size()), h);
+    h = fingerprint({static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()) * c.element_size()}, h);
   }
   return h;
 }
@@ -113,7 +109,6 @@ class Trainer {
   std::shared_ptr<dist::Group> group_;
   CsvLog log_, validation_log_;
 
-  std::optional<io::Dataset> dataset_;
   std::shared_ptr<const data::CaseCache> train_cases_;
   std::vector<data::CachedCase> val_;
   int64_t k_ = 0;
@@ -121,6 +116,7 @@ class Trainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::optional<diffusion::GaussianDiffusion> diffusion_;
   std::unique_ptr<diffusion::TimeSampler> time_sampler_;
+  bool time_sampler_learns_ = false;  // has state (importance sampling): the step's losses are gathered for it
   std::unique_ptr<Strategy> strategy_;
   std::unique_ptr<data::BatchLoader> loader_;
   std::unique_ptr<dist::GradientReducer> reducer_;
@@ -135,15 +131,15 @@ class Trainer {
 };
 
 void Trainer::load_data() {
-  dataset_ = io::read_dataset(o_.data, io::SplitOptions::from_config(config_));
-  train_cases_ = std::make_shared<const data::CaseCache>(*dataset_, "training");
-  if (train_cases_->size() == 0) throw InputError(dataset_->root / "dataset.json", "has no training cases");
-  const data::CaseCache all_val(*dataset_, "validation");
+  const io::Dataset dataset = io::read_dataset(o_.data, io::SplitOptions::from_config(config_));
+  train_cases_ = std::make_shared<const data::CaseCache>(dataset, "training");
+  if (train_cases_->size() == 0) throw InputError(dataset.root / "dataset.json", "has no training cases");
+  const data::CaseCache all_val(dataset, "validation");
   for (const auto& c : all_val.cases())
     if (c.label.defined() && (o_.validation_cases <= 0 || static_cast<int64_t>(val_.size()) < o_.validation_cases))
       val_.push_back(c);
   const data::CachedCase& first = (*train_cases_)[0];
-  k_ = dataset_->num_classes();
+  k_ = dataset.num_classes();
   config_.set("data.num_classes=" + std::to_string(k_));
   config_.set("data.spatial_dims=" + std::to_string(first.spatial_dims));
   config_.set("data.image_channels=" + std::to_string(first.image.size(0)));
@@ -179,6 +175,7 @@ void Trainer::build() {
                                                                                  .weight_decay(o_.weight_decay));
   diffusion_ = diffusion::GaussianDiffusion::from_schedule(o_.schedule, o_.model_output, o_.variance, device_);
   time_sampler_ = diffusion::make_time_sampler(o_.time_sampler, diffusion_->num_timesteps());
+  time_sampler_learns_ = !time_sampler_->state().empty();
   strategy_ = make_strategy(o_.strategy, o_.strategy_options);
   precision_ = parse_precision(o_.precision);
   scaler_ = std::make_unique<LossScaler>(precision_ == Precision::float16);
@@ -220,7 +217,7 @@ void Trainer::restore() {
 }
 
 void Trainer::learn_time_sampler(const at::Tensor& records, bool applied) {
-  if (!applied || records.size(0) == 0) return;
+  if (!applied) return;
   // Every rank's (sample, t, loss) rows, in global sample order: the update is the one a single process with
   // the whole global batch makes.
   const at::Tensor all = group_->allgather(records).reshape({-1, 3});
@@ -235,7 +232,7 @@ bool Trainer::step() {
   optimizer_->zero_grad();
   at::Tensor stats = torch::zeros({kStatCount}, torch::kDouble);
   std::vector<at::Tensor> records;
-  const bool diffusion_strategy = strategy_->is_diffusion();
+  const bool learn_times = time_sampler_learns_ && strategy_->is_diffusion();  // same on every rank
   for (int64_t m = 0; m < o_.accumulate_steps; ++m) {
     const data::Batch batch = loader_->next();
     const at::Tensor image = batch.image.to(device_, /*non_blocking=*/true), labels = batch.label.to(device_, true);
@@ -255,7 +252,7 @@ bool Trainer::step() {
     stats[kFocal] += micro.step.terms.focal.sum().item<double>();
     stats[kCrossEntropy] += micro.step.terms.cross_entropy.sum().item<double>();
     stats[kNonFinite] += micro.finite ? 0.0 : 1.0;
-    if (diffusion_strategy)
+    if (learn_times)
       records.push_back(torch::stack({torch::arange(batch.first_sample, batch.first_sample + o_.batch_size).to(torch::kDouble),
                                       micro.step.t.cpu().to(torch::kDouble),
                                       micro.step.terms.per_sample.detach().cpu().to(torch::kDouble)}, 1));
@@ -274,7 +271,7 @@ bool Trainer::step() {
   scaler_->update(applied);
   state_.loss_scale = scaler_->state().scale;
   state_.loss_scale_good_steps = scaler_->state().good_steps;
-  learn_time_sampler(records.empty() ? torch::zeros({0, 3}, torch::kDouble) : torch::cat(records), applied);
+  if (learn_times) learn_time_sampler(torch::cat(records), applied);
   if (applied) {
     nonfinite_in_row_ = 0;
   } else if (overflow) {
@@ -365,7 +362,8 @@ TrainResult Trainer::run() {
     build();
     if (resume_) restore();
   });
-  group_->require_identical("config or dataset", job_fingerprint(config_, *train_cases_));
+  if (group_->size() > 1)  // reads every training voxel: not for the single-process path
+    group_->require_identical("config or dataset", job_fingerprint(config_, *train_cases_));
   group_->require_identical("checkpoint (step count)", static_cast<uint64_t>(state_.step));
   if (group_->size() > 1) {
     std::vector<at::Tensor> shared = (*net_)->parameters();

@@ -13,7 +13,7 @@ double validate(model::UNet& net, const Strategy& strategy, const diffusion::Gau
   if (cases.empty()) return std::nan("");
   const c10::Device device = net->parameters().front().device();
   double sum = 0;
-  for (size_t i = static_cast<size_t>(group.rank()); i < cases.size(); i += static_cast<size_t>(group.size())) {
+  for (const size_t i : dist::shard_of(cases.size(), group.rank(), group.size())) {
     at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed + 1000003ull * (i + 1));
     const at::Tensor logp = predict_log_probabilities(net, strategy, diffusion, cases[i].image.to(device), options, g);
     sum += mean_foreground_dice(logp[logp.size(0) - 1].argmax(0).cpu(), cases[i].label, num_classes);
