@@ -5,8 +5,11 @@
 //
 //   bench_step --config C --strategy S --mode train|infer --shape H,W[,D...] --batch B --classes K
 //              [--repeats 5] [--threads T] [--weights W --options O] [--set key=value]... [--mallopt]
-//              [--device cpu|cuda]
-// Prints one JSON object: {"median_s", "times", "parameters", "peak_rss_mb", "device"}. On CUDA each timed run
+//              [--device cpu|cuda] [--patch P,Q[,R]]
+// --patch (inference only): sliding windows of that size over the --shape image, with the config's data.overlap,
+// as `diffseg infer` runs a whole volume; without it the window is the whole image.
+// Prints one JSON object: {"median_s", "times", "parameters", "peak_rss_mb", "device"} and, on a GPU with
+// LibTorch 2.10+, "device_peak_allocated_mib". On CUDA each timed run
 // ends with a device synchronisation, so the time is the GPU's, not the kernel launches'.
 #include <sys/resource.h>
 
@@ -24,6 +27,7 @@
 #include "bench_args.h"
 #include "diffseg/core/config.h"
 #include "diffseg/core/runtime.h"
+#include "diffseg/core/torch_compat.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/unet.h"
 #include "diffseg/model/weights.h"
@@ -42,7 +46,7 @@ double peak_rss_mb() {
 
 int run(int argc, char** argv) {
   std::string config_path, strategy_name = "diffusion", mode = "train", weights, options_out, device_name = "cpu";
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape, patch;
   int64_t batch = 1, classes = 2, repeats = 5, threads = 0;
   bool use_mallopt = false;
   std::vector<std::string> sets;
@@ -60,6 +64,7 @@ int run(int argc, char** argv) {
     else if (a == "--set") sets.push_back(next());
     else if (a == "--mallopt") use_mallopt = true;
     else if (a == "--device") device_name = next();
+    else if (a == "--patch") patch = bench::parse_ints(next());
     else return false;
     return true;
   });
@@ -90,6 +95,7 @@ int run(int argc, char** argv) {
   const at::Tensor image = torch::rand(image_shape).to(device),
                    labels = torch::randint(0, classes, label_shape, torch::kLong).to(device);
 
+  torch_compat::reset_peak_device_memory(device);
   auto strategy = train::make_strategy(strategy_name, o.strategy_options);
   const auto diff = diffusion::GaussianDiffusion::from_schedule(o.schedule, o.model_output, o.variance, device);
   std::vector<double> times;
@@ -111,9 +117,17 @@ int run(int argc, char** argv) {
   } else {
     net->eval();
     train::PredictOptions po;
+    po.sampler = o.sampler;
     po.sampler.kind = diffusion::SamplerKind::ddim;
     po.sampler.steps = 5;
-    po.patch = shape;
+    if (patch.empty()) {
+      po.patch = shape;
+      po.overlap.assign(shape.size(), 0);
+    } else {
+      if (patch.size() != shape.size()) throw std::invalid_argument("--patch needs as many sizes as --shape");
+      po.patch = patch;
+      po.overlap = o.overlap;
+    }
     for (int64_t r = 0; r <= repeats; ++r) {
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r));
       const auto t0 = std::chrono::steady_clock::now();
@@ -126,8 +140,11 @@ int run(int argc, char** argv) {
   std::sort(sorted.begin(), sorted.end());
   int64_t parameters = 0;
   for (const auto& p : net->parameters()) parameters += p.numel();
-  const nlohmann::json out = {{"median_s", sorted[sorted.size() / 2]}, {"times", times}, {"parameters", parameters},
-                              {"peak_rss_mb", peak_rss_mb()}, {"device", device.str()}};
+  nlohmann::json out = {{"median_s", sorted[sorted.size() / 2]}, {"times", times}, {"parameters", parameters},
+                        {"peak_rss_mb", peak_rss_mb()}, {"device", device.str()}};
+  // The same figure as the mirror's torch.cuda.max_memory_allocated (weights, optimiser state and activations).
+  const int64_t peak = torch_compat::peak_device_memory_bytes(device);
+  if (peak >= 0) out["device_peak_allocated_mib"] = static_cast<double>(peak) / (1 << 20);
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -136,6 +153,6 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   return bench::run_main(
       "bench_step --config C --strategy S --mode train|infer --shape H,W[,D] --batch B --classes K [--repeats N] "
-      "[--threads T] [--weights W --options O] [--set key=value]... [--mallopt] [--device cpu|cuda]",
+      "[--threads T] [--weights W --options O] [--set key=value]... [--mallopt] [--device cpu|cuda] [--patch P,Q[,R]]",
       [&] { return run(argc, argv); });
 }

@@ -123,8 +123,12 @@ class Attention(nn.Module):
         b, n, _ = h.shape
         split = lambda x: x.view(b, n, self.heads, self.head_dim).transpose(1, 2)
         q, k, v = split(self.query(h)), split(self.key(h)), split(self.value(h))
-        w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim), -1)
-        return self.out((w @ v).transpose(1, 2).reshape(b, n, -1))
+        if h.device.type != "cpu" and hasattr(F, "scaled_dot_product_attention"):
+            o = F.scaled_dot_product_attention(q, k, v)  # fused kernels on a GPU, as diffseg there
+        else:
+            w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim), -1)
+            o = w @ v
+        return self.out(o.transpose(1, 2).reshape(b, n, -1))
 
 
 class TransformerLayer(nn.Module):

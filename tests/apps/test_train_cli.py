@@ -39,9 +39,11 @@ with tempfile.TemporaryDirectory() as tmp:
     p = subprocess.run(train_args(data, a), capture_output=True, text=True, timeout=600)
     check("train: a short rec_xT run finishes", p.returncode == 0, p.stderr[-2000:])
 
-    # The same run killed with SIGKILL after its second checkpoint, then resumed.
+    # The same run killed with SIGKILL after its second checkpoint, then resumed; with train.deterministic, which
+    # must run every training kernel on the CPU and leave its results as they are (CPU kernels are deterministic).
     b = os.path.join(tmp, "b")
-    proc = subprocess.Popen(train_args(data, b), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deterministic = ("--set", "train.deterministic=true")
+    proc = subprocess.Popen(train_args(data, b, *deterministic), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while time.time() < deadline and not os.path.exists(os.path.join(b, "checkpoints", "step_000008.ckpt")):
         time.sleep(0.05)
@@ -50,8 +52,8 @@ with tempfile.TemporaryDirectory() as tmp:
     proc.wait()
     killed_at = sum(1 for _ in open(os.path.join(b, "log.csv"))) - 1
     check("train: the run was killed before it finished", killed_at < 24, f"log rows {killed_at}")
-    p = subprocess.run(train_args(data, b, "--resume"), capture_output=True, text=True, timeout=600)
-    check("train --resume finishes", p.returncode == 0, p.stderr[-2000:])
+    p = subprocess.run(train_args(data, b, "--resume", *deterministic), capture_output=True, text=True, timeout=600)
+    check("train --resume finishes (train.deterministic)", p.returncode == 0, p.stderr[-2000:])
     wa = torch.load(os.path.join(a, "model_last.pt"))
     wb = torch.load(os.path.join(b, "model_last.pt"))
     diff = max((wa[k] - wb[k]).abs().max().item() for k in wa)

@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 
+#include <string>
+
+#include <ATen/Context.h>
 #include <gtest/gtest.h>
 
 #include "diffseg/core/runtime.h"
@@ -53,6 +56,28 @@ TEST(KeepFreedMemory, ReturningFreedMemoryRestoresGlibcsBehaviour) {
   const long faults = faults_reusing_a_freed_block(kBytes);
   EXPECT_GT(faults, static_cast<long>(kBytes / 4096 / 2)) << faults << " page faults";
   ASSERT_TRUE(keep_freed_memory());  // as the CLI leaves it for the other tests
+}
+
+// train.deterministic switches LibTorch's global choices both ways, and sets cuBLAS's fixed workspace only when the
+// user has not set one.
+TEST(DeterministicAlgorithms, SwitchesLibTorchsKernelChoiceBothWays) {
+  auto& ctx = at::globalContext();
+  ctx.setBenchmarkCuDNN(true);
+  unsetenv("CUBLAS_WORKSPACE_CONFIG");
+  use_deterministic_algorithms(true);
+  EXPECT_TRUE(ctx.deterministicAlgorithms());
+  EXPECT_TRUE(ctx.deterministicCuDNN());
+  EXPECT_FALSE(ctx.benchmarkCuDNN());
+  ASSERT_NE(std::getenv("CUBLAS_WORKSPACE_CONFIG"), nullptr);
+  EXPECT_EQ(std::string(std::getenv("CUBLAS_WORKSPACE_CONFIG")), ":4096:8");
+  use_deterministic_algorithms(false);
+  EXPECT_FALSE(ctx.deterministicAlgorithms());
+  EXPECT_FALSE(ctx.deterministicCuDNN());
+  setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8", 1);
+  use_deterministic_algorithms(true);
+  EXPECT_EQ(std::string(std::getenv("CUBLAS_WORKSPACE_CONFIG")), ":16:8");
+  use_deterministic_algorithms(false);
+  unsetenv("CUBLAS_WORKSPACE_CONFIG");
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 
 #include <malloc.h>
 
+#include <cstdlib>
 #include <thread>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
@@ -29,6 +31,15 @@ bool return_freed_memory() {
   const bool heap_ok = mallopt(M_MMAP_MAX, 65536) == 1;            // glibc's default count of mmapped blocks
   const bool trim_ok = mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1;  // and its default trim threshold
   return heap_ok && trim_ok;
+}
+
+void use_deterministic_algorithms(bool on) {
+  // cuBLAS is deterministic only with a fixed workspace per stream (CUDA's documented setting); a value the user
+  // set stays.
+  if (on) setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+  at::globalContext().setDeterministicAlgorithms(on, /*warn_only=*/false);
+  at::globalContext().setDeterministicCuDNN(on);
+  if (on) at::globalContext().setBenchmarkCuDNN(false);
 }
 
 c10::Device parse_device(const std::string& text) {

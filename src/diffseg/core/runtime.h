@@ -19,6 +19,13 @@ bool keep_freed_memory();
 // 6.9 GB returned, without being faster kept (docs/BENCHMARKS.md). Returns false if glibc refused.
 bool return_freed_memory();
 
+// train.deterministic: LibTorch may use only deterministic kernels (cuDNN without autotuning, cuBLAS with a fixed
+// workspace), so a GPU run repeats bit for bit and --resume continues exactly; an operation that has no
+// deterministic kernel then stops with LibTorch's error naming it. Off: cuDNN and cuBLAS choose freely (faster;
+// runs agree only to float rounding). CPU kernels diffseg uses are deterministic either way. Call before the first
+// CUDA matmul: cuBLAS reads its workspace setting once.
+void use_deterministic_algorithms(bool on);
+
 // Parses "cpu", "cuda", "cuda:1" and checks the device is usable here; UsageError otherwise.
 c10::Device parse_device(const std::string& text);
 

@@ -1,6 +1,9 @@
 #include "diffseg/core/torch_compat.h"
 
 #include <ATen/autocast_mode.h>
+#if DIFFSEG_TORCH_AT_LEAST(2, 10)
+#include <ATen/DeviceAccelerator.h>
+#endif
 #if DIFFSEG_HAS_SDPA
 #include <ATen/ops/scaled_dot_product_attention.h>
 #endif
@@ -58,6 +61,25 @@ at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::T
   (void)q, (void)k, (void)v;
   return {};
 #endif
+}
+
+int64_t peak_device_memory_bytes(const c10::Device& device) {
+#if DIFFSEG_TORCH_AT_LEAST(2, 10)
+  if (!device.is_cpu()) {
+    const auto stats = at::accelerator::getDeviceStats(device.has_index() ? device.index() : 0);
+    // Index 0 of a StatArray is the aggregate over the large and small pools.
+    return stats.allocated_bytes[0].peak;
+  }
+#endif
+  (void)device;
+  return -1;
+}
+
+void reset_peak_device_memory(const c10::Device& device) {
+#if DIFFSEG_TORCH_AT_LEAST(2, 10)
+  if (!device.is_cpu()) at::accelerator::resetPeakStats(device.has_index() ? device.index() : 0);
+#endif
+  (void)device;
 }
 
 }  // namespace diffseg::torch_compat

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 #include <c10/core/DeviceType.h>
 #include <c10/core/ScalarType.h>
 #include <c10/util/Optional.h>
@@ -41,5 +42,11 @@ void set_autocast_dtype(c10::DeviceType type, at::ScalarType dtype);
 // softmax(q kᵀ / sqrt(d)) v through LibTorch's fused attention kernels (flash / memory-efficient on GPUs, 2.0+);
 // an undefined tensor where this LibTorch has none, so the caller computes it itself. q, k, v: (B, heads, N, d).
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+
+// Peak bytes held by tensors on an accelerator device since the last reset, from LibTorch's caching allocator
+// (what Python's torch.cuda.max_memory_allocated reports): -1 on the CPU and where this LibTorch has no
+// device-independent allocator statistics (before 2.10).
+int64_t peak_device_memory_bytes(const c10::Device& device);
+void reset_peak_device_memory(const c10::Device& device);
 
 }  // namespace diffseg::torch_compat

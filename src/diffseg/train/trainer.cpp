@@ -13,6 +13,7 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/fingerprint.h"
 #include "diffseg/core/progress.h"
+#include "diffseg/core/runtime.h"
 #include "diffseg/core/seed.h"
 #include "diffseg/core/stop_request.h"
 #include "diffseg/data/loader.h"
@@ -164,6 +165,7 @@ void Trainer::prepare_run_folder() {
 }
 
 void Trainer::build() {
+  use_deterministic_algorithms(o_.deterministic);  // before the first CUDA matmul (cuBLAS reads it once)
   torch::manual_seed(o_.seed);
   const NetworkInputs inputs = network_inputs(o_.strategy, k_);
   net_.emplace(model::unet_options_from_config(config_, inputs.mask_channels, inputs.time_conditioning));

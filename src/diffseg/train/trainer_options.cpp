@@ -31,6 +31,7 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.max_nonfinite_steps = c.get<int64_t>("train.max_nonfinite_steps", o.max_nonfinite_steps);
   o.workers = c.get<int>("train.workers", o.workers);
   o.precision = c.get<std::string>("train.precision", o.precision);
+  o.deterministic = c.get<bool>("train.deterministic", o.deterministic);
   o.augment = c.get<bool>("train.augment", o.augment);
   o.augmentation.probability = c.get<double>("augment.probability", o.augmentation.probability);
   o.augmentation.max_rotation_deg = c.get<double>("augment.rotation_deg", o.augmentation.max_rotation_deg);

@@ -36,6 +36,7 @@ struct TrainerOptions {
   double min_delta = 1e-4;
   int64_t max_nonfinite_steps = 10;  // consecutive skipped steps before giving up
   std::string precision = "float32";  // float32 | bf16 | fp16 (autocast of forward + loss)
+  bool deterministic = false;  // only deterministic kernels (bit-exact GPU runs and resumes; core/runtime.h)
   int workers = 2;
   bool augment = true;
   data::AugmentOptions augmentation;
