@@ -17,6 +17,7 @@ namespace {
 struct EvaluateCmdOptions {
   std::string run, split = "test", sampler = "ddpm", checkpoint = "best", ensemble_with, out, data, device = "cpu";
   int64_t steps = 5, seeds = 1, examples = 0;
+  bool save_predictions = false;
   std::string overlap;
 };
 
@@ -36,6 +37,7 @@ int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
   eo.sampler.steps = o.steps;
   eo.seeds = o.seeds;
   eo.examples = o.examples;
+  eo.save_predictions = o.save_predictions;
   eo.ensemble_with = o.ensemble_with;
   eo.data = o.data;
   eo.metrics.threads = global.threads;
@@ -71,6 +73,8 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
   cmd->add_option("--steps", o->steps, "sampling steps")->capture_default_str();
   cmd->add_option("--seeds", o->seeds, "inference seeds (seed-variance table)")->capture_default_str();
   cmd->add_option("--examples", o->examples, "write figures (image, truth, steps, uncertainty) of the first N cases");
+  cmd->add_flag("--save-predictions", o->save_predictions,
+                "also write each case's label map and uncertainty map (predictions/, NIfTI; what infer writes)");
   cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
   cmd->add_option("--ensemble-with", o->ensemble_with, "a supervised run to ensemble with");
   cmd->add_option("--overlap", o->overlap, "sliding-window overlap per axis (tensor order)");

@@ -155,6 +155,21 @@ overrides:
     check("evaluate: 3D figures show three orthogonal slices at the voxel spacing's proportions",
           len(index3) == 1 and png_header(os.path.join(ev3, "examples", index3[0]["uncertainty"])) == (52, 18, 2),
           (err[-500:], index3))
+    # infer and evaluate share one inference path: the same label and uncertainty maps for the same cases, seeds
+    # and checkpoint.
+    ev3s, pred3s = os.path.join(tmp, "ev3s"), os.path.join(tmp, "p3s")
+    rc1, _, err1 = run("evaluate", "--run", run3, "--data", data3, "--seeds", "2", "--save-predictions", "--out", ev3s)
+    rc2, _, err2 = run("infer", "--run", run3, "--input", data3, "--split", "test", "--seeds", "2", "--uncertainty",
+                       "--output", pred3s)
+    same, compared = rc1 == 0 and rc2 == 0, 0
+    if same:
+        for name in sorted(os.listdir(os.path.join(ev3s, "predictions"))):
+            a = np.asarray(nib.load(os.path.join(ev3s, "predictions", name)).dataobj)
+            b = np.asarray(nib.load(os.path.join(pred3s, name)).dataobj)
+            same = same and a.shape == b.shape and np.allclose(a, b, atol=1e-6)
+            compared += 1
+    check("infer and evaluate write identical label and uncertainty maps (2 seeds)", same and compared >= 2,
+          (err1[-400:], err2[-400:], compared))
     rc, stdout, err = run("infer", "--run", run3, "--input", os.path.join(tmp, "missing.nii.gz"), "--output", pred3)
     check("infer: a missing input is exit 3 naming it", rc == 3 and "missing.nii.gz" in err, err)
 

@@ -10,6 +10,7 @@
 #include "diffseg/data/intensity.h"
 #include "diffseg/data/reorient.h"
 #include "diffseg/data/resample.h"
+#include "diffseg/data/tensor_image.h"
 
 using namespace diffseg;
 using namespace diffseg::data;
@@ -76,6 +77,86 @@ TEST(Resample, LinearRampOfWorldPositionIsExact) {
         ++checked;
       }
   EXPECT_GT(checked, 1000);
+}
+
+// resample_onto between two unrelated grids (other rotation, spacing, origin, axes flipped): a linear function of
+// world position is reproduced at every target voxel inside the source, and zeros come back outside it.
+TEST(Resample, OntoAnotherGridFollowsWorldPositionAndZerosOutside) {
+  const io::Geometry from = oblique_geometry({1.0, 1.5, 2.5});
+  auto ramp = [](const std::array<double, 3>& w) { return 10.0 + 0.5 * w[0] - 0.25 * w[1] + 0.75 * w[2]; };
+  const io::Image image = filled({20, 16, 10, 1}, io::DType::float32, from, ramp);
+  io::Geometry to;
+  to.spacing = {0.9, 1.2, 2.0};
+  const double b = -0.5;  // another rotation, x axis reversed (an LPS-like flip)
+  to.direction = {{{-std::cos(b), -std::sin(b), 0.0}, {-std::sin(b), std::cos(b), 0.0}, {0.0, 0.0, 1.0}}};
+  to.origin = world(from, 14, 2, 1);
+  const std::array<int64_t, 3> size{24, 18, 12};
+  const at::Tensor out = resample_onto(to_tensor(image), from, 3, to, size, Interpolation::linear, Outside::zeros);
+  ASSERT_EQ(out.sizes(), (at::IntArrayRef{1, 12, 18, 24}));
+  // Source index of a world point: solve with the source affine (3x3 inverse by Cramer's rule, written out here
+  // independently of the library's).
+  const auto a = from.affine();
+  auto source_index = [&](const std::array<double, 3>& w) {
+    const double d[3] = {w[0] - a[0][3], w[1] - a[1][3], w[2] - a[2][3]};
+    auto det3 = [](double m[3][3]) {
+      return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+             m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    };
+    double m[3][3];
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) m[r][c] = a[r][c];
+    const double det = det3(m);
+    std::array<double, 3> idx{};
+    for (int c = 0; c < 3; ++c) {
+      double mc[3][3];
+      for (int r = 0; r < 3; ++r)
+        for (int q = 0; q < 3; ++q) mc[r][q] = q == c ? d[r] : m[r][q];
+      idx[c] = det3(mc) / det;
+    }
+    return idx;
+  };
+  int inside = 0, outside = 0;
+  for (int64_t z = 0; z < size[2]; ++z)
+    for (int64_t y = 0; y < size[1]; ++y)
+      for (int64_t x = 0; x < size[0]; ++x) {
+        const auto w = world(to, x, y, z);
+        const auto s = source_index(w);
+        const double v = out[0][z][y][x].item<double>();
+        const bool in = s[0] >= 0 && s[0] <= 19 && s[1] >= 0 && s[1] <= 15 && s[2] >= 0 && s[2] <= 9;
+        const bool far_out = s[0] < -1 || s[0] > 20 || s[1] < -1 || s[1] > 16 || s[2] < -1 || s[2] > 10;
+        if (in) {
+          ASSERT_NEAR(v, ramp(w), 1e-3) << x << "," << y << "," << z;
+          ++inside;
+        } else if (far_out) {
+          ASSERT_EQ(v, 0.0) << x << "," << y << "," << z;
+          ++outside;
+        }
+      }
+  EXPECT_GT(inside, 500);
+  EXPECT_GT(outside, 500);
+}
+
+// The recipe a dataset records (dataset.json's "preprocessing") reads back as the same options.
+TEST(Preprocess, RecipeSurvivesItsJsonForm) {
+  PreprocessOptions o;
+  o.reorient = true;
+  o.spacing_xyz = std::array<double, 3>{1.5, 1.5, 5.0};
+  o.intensity = {IntensityOptions::Mode::window, -991, 362};
+  o.crop_lower_xyz = Index3{37, 10, 0};
+  o.crop_upper_xyz = Index3{24, 11, 0};
+  o.shape_xyz = Index3{192, 128, 128};
+  const PreprocessOptions back = PreprocessOptions::from_yaml(YAML::Load(o.to_json()));
+  EXPECT_EQ(back.describe(), o.describe());
+  EXPECT_EQ(back.spacing_xyz, o.spacing_xyz);
+  EXPECT_EQ(back.crop_lower_xyz, o.crop_lower_xyz);
+  EXPECT_EQ(back.crop_upper_xyz, o.crop_upper_xyz);
+  EXPECT_EQ(back.shape_xyz, o.shape_xyz);
+  EXPECT_TRUE(back.reorient);
+  EXPECT_EQ(back.intensity.mode, IntensityOptions::Mode::window);
+  EXPECT_EQ(back.intensity.low, -991);
+  EXPECT_EQ(back.intensity.high, 362);
+  const PreprocessOptions none = PreprocessOptions::from_yaml(YAML::Load(PreprocessOptions{}.to_json()));
+  EXPECT_EQ(none.describe(), "none");
 }
 
 // Label maps resampled to a finer grid and back keep their volume (in mm³) and only their own values.

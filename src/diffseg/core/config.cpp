@@ -52,13 +52,17 @@ void Config::set(const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw UsageError("override '" + assignment + "' must look like key.sub=value");
-  const auto parts = split_path(assignment.substr(0, eq));
   YAML::Node value;
   try {
     value = YAML::Load(assignment.substr(eq + 1));
   } catch (const YAML::Exception& e) {
     throw UsageError("override '" + assignment + "': " + e.what());
   }
+  set_node(assignment.substr(0, eq), value);
+}
+
+void Config::set_node(const std::string& path, const YAML::Node& value) {
+  const auto parts = split_path(path);
   // yaml-cpp nodes are handles: walk with fresh handles so assignments land in the tree, not in a copy.
   std::vector<YAML::Node> chain{root_};
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -69,7 +73,7 @@ void Config::set(const std::string& assignment) {
     }
     chain.push_back(next);
   }
-  chain.back()[parts.back()] = value;
+  chain.back()[parts.back()] = YAML::Clone(value);
 }
 
 std::string Config::dump() const { return YAML::Dump(root_) + "\n"; }

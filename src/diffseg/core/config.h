@@ -19,6 +19,8 @@ class Config {
 
   // Applies "a.b.c=value" (value parsed as YAML, so 3, 0.1, [1, 2] and true work). UsageError on bad syntax.
   void set(const std::string& assignment);
+  // Puts a whole YAML value (a section, a list) at a dotted path, creating the maps above it.
+  void set_node(const std::string& path, const YAML::Node& value);
 
   bool has(const std::string& path) const;
   // Value at a dotted path, or `fallback` when absent; UsageError naming the key when it has the wrong type.

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "diffseg/core/error.h"
 #include "diffseg/data/intensity.h"
 #include "diffseg/data/reorient.h"
@@ -28,29 +30,47 @@ std::string text(const std::array<T, 3>& v) {
 }
 }  // namespace
 
-PreprocessOptions PreprocessOptions::from_config(const Config& config) {
+PreprocessOptions PreprocessOptions::from_config(const Config& config, const std::string& section) {
   PreprocessOptions o;
-  o.reorient = config.get<bool>("preprocess.reorient", false);
-  o.spacing_xyz = triple<double>(config, "preprocess.spacing_xyz");
-  o.crop_lower_xyz = triple<int64_t>(config, "preprocess.crop_lower_xyz");
-  o.crop_upper_xyz = triple<int64_t>(config, "preprocess.crop_upper_xyz");
+  const std::string p = section + ".";
+  o.reorient = config.get<bool>(p + "reorient", false);
+  o.spacing_xyz = triple<double>(config, p + "spacing_xyz");
+  o.crop_lower_xyz = triple<int64_t>(config, p + "crop_lower_xyz");
+  o.crop_upper_xyz = triple<int64_t>(config, p + "crop_upper_xyz");
   if (o.crop_lower_xyz.has_value() != o.crop_upper_xyz.has_value())
-    throw UsageError("preprocess.crop_lower_xyz and preprocess.crop_upper_xyz go together");
-  o.shape_xyz = triple<int64_t>(config, "preprocess.shape_xyz");
-  const std::string mode = config.get<std::string>("preprocess.intensity.mode", "none");
+    throw UsageError(p + "crop_lower_xyz and " + p + "crop_upper_xyz go together");
+  o.shape_xyz = triple<int64_t>(config, p + "shape_xyz");
+  const std::string mode = config.get<std::string>(p + "intensity.mode", "none");
   if (mode == "window") {
     o.intensity.mode = IntensityOptions::Mode::window;
   } else if (mode == "percentile") {
     o.intensity.mode = IntensityOptions::Mode::percentile;
   } else if (mode != "none") {
-    throw UsageError("preprocess.intensity.mode must be none, window or percentile, not '" + mode + "'");
+    throw UsageError(p + "intensity.mode must be none, window or percentile, not '" + mode + "'");
   }
   if (o.intensity.mode != IntensityOptions::Mode::none) {
-    o.intensity.low = config.require<double>("preprocess.intensity.low");
-    o.intensity.high = config.require<double>("preprocess.intensity.high");
-    if (!(o.intensity.high > o.intensity.low)) throw UsageError("preprocess.intensity needs high > low");
+    o.intensity.low = config.require<double>(p + "intensity.low");
+    o.intensity.high = config.require<double>(p + "intensity.high");
+    if (!(o.intensity.high > o.intensity.low)) throw UsageError(p + "intensity needs high > low");
   }
   return o;
+}
+
+std::string PreprocessOptions::to_json() const {
+  nlohmann::json j = {{"reorient", reorient}};
+  if (spacing_xyz) j["spacing_xyz"] = *spacing_xyz;
+  if (crop_lower_xyz) j["crop_lower_xyz"] = *crop_lower_xyz, j["crop_upper_xyz"] = *crop_upper_xyz;
+  if (shape_xyz) j["shape_xyz"] = *shape_xyz;
+  if (intensity.mode != IntensityOptions::Mode::none)
+    j["intensity"] = {{"mode", intensity.mode == IntensityOptions::Mode::window ? "window" : "percentile"},
+                      {"low", intensity.low}, {"high", intensity.high}};
+  return j.dump();
+}
+
+PreprocessOptions PreprocessOptions::from_yaml(const YAML::Node& node) {
+  YAML::Node root(YAML::NodeType::Map);
+  root["preprocess"] = node;
+  return from_config(Config(root), "preprocess");
 }
 
 std::string PreprocessOptions::describe() const {

@@ -25,8 +25,13 @@ struct PreprocessOptions {
   std::optional<Index3> crop_lower_xyz, crop_upper_xyz;  // voxels removed at each end (BraTS' fixed crop)
   std::optional<Index3> shape_xyz;                       // final shape, window around the foreground
 
-  // From the `preprocess:` section; UsageError naming the key for a bad value.
-  static PreprocessOptions from_config(const Config& config);
+  // From the `preprocess:` section (or another one: a run records its data's recipe as data.preprocessing);
+  // UsageError naming the key for a bad value.
+  static PreprocessOptions from_config(const Config& config, const std::string& section = "preprocess");
+  // The same keys as a JSON object (dataset.json's "preprocessing"; the run config holds it as YAML, of which JSON
+  // is a subset), and back from such a node.
+  std::string to_json() const;
+  static PreprocessOptions from_yaml(const YAML::Node& node);
   std::string describe() const;  // one line for logs and dataset.json
 };
 

@@ -1,5 +1,7 @@
 #include "diffseg/data/synthetic.h"
 
+#include "diffseg/data/preprocess.h"
+
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -217,6 +219,7 @@ io::Dataset write_synthetic_dataset(const fs::path& out, const SyntheticOptions&
     progress.advance();
   }
   progress.finish();
+  d.preprocessing = PreprocessOptions{}.to_json();  // the images are as the model sees them: nothing to apply
   io::write_dataset(d);
   return d;
 }

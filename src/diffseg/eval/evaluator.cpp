@@ -18,6 +18,9 @@
 #include "diffseg/core/results.h"
 #include "diffseg/data/case_cache.h"
 #include "diffseg/eval/figures.h"
+#include "diffseg/eval/inference.h"
+#include "diffseg/data/tensor_image.h"
+#include "diffseg/io/image_file.h"
 #include "diffseg/io/splits.h"
 #include "diffseg/metrics/mask_postprocess.h"
 #include "diffseg/eval/trained_run.h"
@@ -180,10 +183,9 @@ struct CaseEvaluator {
   const EvalOptions& o;
   TrainedRun& run;
   TrainedRun* supervised;
-  train::PredictOptions po;
+  InferenceOptions inference;
   int64_t k, steps, seeds;
   std::vector<int> labels;
-  metrics::PostProcess postprocess;
   c10::Device device;
   fs::path out;
 
@@ -193,15 +195,10 @@ struct CaseEvaluator {
     const auto truth = to_labels(c.label);
     const metrics::Grid grid = grid_of(c);
     const at::Tensor image = c.image.to(device);
-    // The label map that is scored (and shown): argmax, then the dataset's post-processing.
-    auto final_labels = [&](const at::Tensor& prediction) {
-      std::vector<int32_t> predicted = to_labels(prediction);
-      metrics::postprocess_labels(predicted, grid.size[0], grid.size[1], c.spatial_dims, static_cast<int>(k),
-                                  postprocess);
-      return predicted;
-    };
-    auto score = [&](const at::Tensor& prediction, int64_t seed, int64_t step) {
-      const auto m = metrics::compare_label_maps(final_labels(prediction), truth, grid, labels, o.metrics);
+    // Scores the label map that is written and shown (eval/inference.h: argmax, then the run's post-processing).
+    auto score = [&](const at::Tensor& scores, const TrainedRun& model, int64_t seed, int64_t step) {
+      const auto m = metrics::compare_label_maps(to_labels(final_labels(scores, model)), truth, grid, labels,
+                                                 o.metrics);
       std::vector<double> d, h;
       for (const auto& x : m) {
         if (seed >= 0)
@@ -212,43 +209,36 @@ struct CaseEvaluator {
       }
       return CaseScores{nanmean(d), nanmean(h)};
     };
-    at::Tensor last_diffusion, first_seed_steps, seed_probability_sum;
-    const bool example = static_cast<int64_t>(i) < o.examples;
-    for (int64_t s = 0; s < seeds; ++s) {
-      // Seeded by (seed, case index): the same noise whichever rank evaluates the case.
-      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s) * 1000003ull + i);
-      const at::Tensor logp = train::predict_log_probabilities(run.net, *run.strategy, *run.diffusion, image, po, g);
-      std::vector<CaseScores> per_step;
-      for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t].argmax(0), s, t + 1));
-      result.scores.push_back(per_step);
-      if (s == 0) last_diffusion = logp[steps - 1], first_seed_steps = logp;
-      if (example) {
-        const at::Tensor p = logp[steps - 1].exp().cpu();
-        seed_probability_sum = seed_probability_sum.defined() ? seed_probability_sum + p : p;
-      }
+    const CasePrediction prediction =
+        predict_case(run, image, i, inference, [&](int64_t s, const at::Tensor& logp) {
+          std::vector<CaseScores> per_step;
+          for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t], run, s, t + 1));
+          result.scores.push_back(per_step);
+        });
+    if (o.save_predictions) {
+      // The seed ensemble's label map and uncertainty, exactly as infer writes them for this case.
+      const fs::path dir = out / "predictions";
+      ensure_directory(dir);
+      const at::Tensor labels = final_labels(prediction.mean_probabilities, run).to(torch::kByte);
+      io::write_image(dir / (c.id + ".nii.gz"), data::to_image(labels, c.spatial_dims, c.geometry));
+      io::write_image(dir / (c.id + "_uncertainty.nii.gz"),
+                      data::to_image(normalised_entropy(prediction.mean_probabilities), c.spatial_dims, c.geometry));
     }
-    if (example) {
-      // Figures for the report: image, truth, each step's scored prediction (seed 0), and the predictive entropy
-      // of the seed-averaged last-step probabilities, normalised to [0, 1] by log K.
+    if (static_cast<int64_t>(i) < o.examples) {
+      // Figures for the report: image, truth, each step's scored prediction (seed 0), and the uncertainty map.
       std::vector<at::Tensor> step_labels;
-      for (int64_t t = 0; t < steps; ++t) {
-        std::vector<int32_t> l = final_labels(first_seed_steps[t].argmax(0));
-        step_labels.push_back(torch::from_blob(l.data(), c.label.sizes(), torch::kInt).clone());
-      }
-      const at::Tensor p = seed_probability_sum / static_cast<double>(seeds);
-      const at::Tensor entropy = -(p * p.clamp_min(1e-12).log()).sum(0) / std::log(static_cast<double>(k));
-      result.example = write_case_figures(out / "examples", c, step_labels, entropy, k);
+      for (int64_t t = 0; t < steps; ++t) step_labels.push_back(final_labels(prediction.first_seed[t], run));
+      result.example = write_case_figures(out / "examples", c, step_labels,
+                                          normalised_entropy(prediction.mean_probabilities), k);
     }
     if (supervised) {
-      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(i);
-      train::PredictOptions so = po;
-      so.patch = supervised->options.patch;
-      const at::Tensor sup = train::predict_log_probabilities(supervised->net, *supervised->strategy,
-                                                              *supervised->diffusion, image, so, g)[0];
-      // Probabilities of each model, renormalised over classes, averaged (DESIGN §14.7).
-      const at::Tensor p_sup = torch::softmax(sup, 0), p_diff = torch::softmax(last_diffusion, 0);
-      const CaseScores e = score(((p_sup + p_diff) / 2).argmax(0), -1, 0);
-      const CaseScores su = score(sup.argmax(0), -1, 0);
+      InferenceOptions so = inference;
+      so.seeds = 1;
+      const at::Tensor sup = predict_case(*supervised, image, i, so).mean_probabilities;
+      // Probabilities of each model averaged (DESIGN §14.7); the diffusion side is seed 0's last step.
+      const at::Tensor p_diff = prediction.first_seed[steps - 1].exp();
+      const CaseScores e = score((sup + p_diff) / 2, run, -1, 0);
+      const CaseScores su = score(sup, *supervised, -1, 0);
       result.ens_dice = e.dice, result.ens_hd95 = e.hd95, result.sup_dice = su.dice, result.sup_hd95 = su.hd95;
     }
     return result;
@@ -276,17 +266,16 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   }
   ensure_directory(out);
 
-  CaseEvaluator ev{o, run, supervised.get(), {}, run.num_classes, 1, 1, {}, {}, device, out};
-  ev.po.sampler = o.sampler;
-  ev.po.sampler.time_input = run.options.sampler.time_input;
-  ev.po.patch = run.options.patch;
-  ev.po.overlap = o.overlap.empty() ? run.options.overlap : o.overlap;
+  InferenceOptions inference;
+  inference.sampler = o.sampler;
+  inference.seeds = o.seeds;
+  inference.overlap = o.overlap;
+  CaseEvaluator ev{o, run, supervised.get(), inference, run.num_classes, steps_of(run, inference),
+                   seeds_of(run, inference), {}, device, out};
   const int64_t k = run.num_classes;
-  const int64_t steps = ev.steps = run.strategy->is_diffusion() ? o.sampler.steps : 1;
-  const int64_t seeds = ev.seeds = run.strategy->is_diffusion() ? std::max<int64_t>(1, o.seeds) : 1;
+  const int64_t steps = ev.steps;
+  const int64_t seeds = ev.seeds;
   for (int c = 1; c < k; ++c) ev.labels.push_back(c);
-  // Dataset-specific clean-up of every prediction before scoring (DESIGN §9.1: muscle ultrasound).
-  ev.postprocess = metrics::parse_postprocess(run.config.get<std::string>("eval.postprocess", "none"));
 
   // Case i is evaluated by rank i mod N; every rank then holds every result (a gather of small JSON texts).
   const std::vector<std::string> columns{"case", "seed", "step", "label", "dice", "iou", "hd95", "assd", "nsd",

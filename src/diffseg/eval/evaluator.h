@@ -5,7 +5,8 @@
 //
 // Writes into `out`: cases.csv/.json (case, seed, step, label, metrics), steps.csv/.md (mean ± std per step over
 // cases, seed 0), seed_variance.csv/.md (per step, mean over cases of max − min across seeds), ensemble.csv/.md when
-// asked, summary.json, and with `examples` > 0 colour figures of the first cases in examples/ (index.json lists them).
+// asked, summary.json, with `examples` > 0 colour figures of the first cases in examples/ (index.json lists them),
+// and with `save_predictions` the label and uncertainty maps infer would write, in predictions/.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct EvalOptions {
   std::filesystem::path ensemble_with; // a supervised run to ensemble with (optional)
   std::filesystem::path data;          // dataset folder; default: the run's data.path
   int64_t examples = 0;                // figures for the first N cases (examples/, for the report)
+  bool save_predictions = false;       // predictions/<case>.nii.gz and <case>_uncertainty.nii.gz, as infer does
 };
 
 struct StepSummary {

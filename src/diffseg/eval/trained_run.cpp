@@ -14,6 +14,11 @@ TrainedRun load_run(const fs::path& folder, const std::string& checkpoint, c10::
   r.config = Config::load(folder / "config.yaml");
   r.options = train::trainer_options_from_config(r.config);
   r.num_classes = r.config.require<int64_t>("data.num_classes");
+  r.spatial_dims = r.config.get<int>("data.spatial_dims", 2);
+  r.image_channels = r.config.get<int64_t>("data.image_channels", 1);
+  r.postprocess = metrics::parse_postprocess(r.config.get<std::string>("eval.postprocess", "none"));
+  if (r.config.has("data.preprocessing"))
+    r.preprocessing = data::PreprocessOptions::from_config(r.config, "data.preprocessing");
   const auto inputs = train::network_inputs(r.options.strategy, r.num_classes);
   r.net = model::UNet(model::unet_options_from_config(r.config, inputs.mask_channels, inputs.time_conditioning));
   fs::path weights = folder / ("model_" + checkpoint + ".pt");

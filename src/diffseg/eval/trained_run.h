@@ -7,8 +7,12 @@
 
 #include <c10/core/Device.h>
 
+#include <optional>
+
 #include "diffseg/core/config.h"
+#include "diffseg/data/preprocess.h"
 #include "diffseg/diffusion/gaussian_diffusion.h"
+#include "diffseg/metrics/mask_postprocess.h"
 #include "diffseg/model/unet.h"
 #include "diffseg/train/strategy.h"
 #include "diffseg/train/trainer_options.h"
@@ -23,6 +27,12 @@ struct TrainedRun {
   std::unique_ptr<train::Strategy> strategy;
   std::unique_ptr<diffusion::GaussianDiffusion> diffusion;
   int64_t num_classes = 0;
+  int spatial_dims = 2;
+  int64_t image_channels = 1;
+  metrics::PostProcess postprocess = metrics::PostProcess::none;  // eval.postprocess: applied to every label map
+  // How the training images were made from raw scans (data.preprocessing, from the dataset's dataset.json); none
+  // when the run does not record it (data prepared by hand or by an older diffseg).
+  std::optional<data::PreprocessOptions> preprocessing;
 };
 
 // checkpoint: "best" (model_best.pt) or "last" (model_last.pt). InputError naming the file when it is missing.

@@ -104,6 +104,10 @@ Dataset read_dataset(const fs::path& folder_or_file) {
   try {
     d.name = doc.value("name", std::string{});
     d.description = doc.value("description", std::string{});
+    if (doc.contains("preprocessing")) {
+      if (!doc.at("preprocessing").is_object()) throw InputError(file, "\"preprocessing\" must be an object");
+      d.preprocessing = doc.at("preprocessing").dump();
+    }
     if (doc.contains("modality")) {
       const json& m = doc.at("modality");
       if (!m.is_object()) throw InputError(file, "\"modality\" must be an object {\"0\": \"CT\", ...}");
@@ -164,6 +168,7 @@ void write_dataset(const Dataset& d) {
   json doc;
   doc["name"] = d.name;
   doc["description"] = d.description;
+  if (!d.preprocessing.empty()) doc["preprocessing"] = json::parse(d.preprocessing);
   json modality = json::object();
   for (std::size_t i = 0; i < d.modalities.size(); ++i) modality[std::to_string(i)] = d.modalities[i];
   doc["modality"] = modality;

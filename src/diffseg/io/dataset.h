@@ -25,6 +25,9 @@ struct Dataset {
   std::vector<std::string> modalities;  // channel names, in channel order (may be empty)
   std::map<int, std::string> labels;    // class id → name, ids 0..K-1 with 0 = background
   std::vector<DatasetEntry> training, validation, test;
+  // How `diffseg prepare` made the images from the raw scans, as a JSON object (data::PreprocessOptions::to_json);
+  // empty when the file does not say (a dataset prepared by hand or by an older diffseg).
+  std::string preprocessing;
 
   int num_classes() const { return static_cast<int>(labels.size()); }
   // "training"/"train", "validation"/"valid"/"val", "test"; UsageError for other names.

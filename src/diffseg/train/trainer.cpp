@@ -145,6 +145,13 @@ void Trainer::load_data() {
   config_.set("data.spatial_dims=" + std::to_string(first.spatial_dims));
   config_.set("data.image_channels=" + std::to_string(first.image.size(0)));
   config_.set("train.strategy=" + o_.strategy);
+  // How the data was made from raw scans (dataset.json), so `infer` can do the same to a raw scan; and the
+  // training spacing, so it can warn about an input far from it.
+  if (!dataset.preprocessing.empty()) config_.set_node("data.preprocessing", YAML::Load(dataset.preprocessing));
+  YAML::Node spacing(YAML::NodeType::Sequence);
+  for (int j = 0; j < first.spatial_dims; ++j) spacing.push_back(first.geometry.spacing[j]);
+  spacing.SetStyle(YAML::EmitterStyle::Flow);
+  config_.set_node("data.spacing_xyz", spacing);
   if (o_.patch.empty()) o_.patch = first.label.sizes().vec();
   if (static_cast<int>(o_.patch.size()) != first.spatial_dims)
     throw UsageError("data.patch needs " + std::to_string(first.spatial_dims) + " sizes for this dataset");
