@@ -28,8 +28,14 @@ void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& 
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_prepare_command(CLI::App& app, const GlobalOptions& global, Action& run);
 
-// Parses "64,64" / "48x48x24" into numbers; UsageError naming the option on bad text.
-std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option);
+// Parses "64,64" / "48x48x24" into numbers; UsageError naming the option on bad text or a value out of range
+// (sizes and labels positive, overlaps non-negative, spacings positive and finite).
+enum class Sign { positive, non_negative };
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option, Sign sign = Sign::positive);
 std::vector<double> parse_double_list(const std::string& text, const std::string& option);
+
+// Range checks for numeric options (CLI11 names the option in its message; exit 2). NaN and infinities fail both.
+CLI::Validator finite_at_least(double low);
+CLI::Validator finite_above(double low);
 
 }  // namespace diffseg::cli

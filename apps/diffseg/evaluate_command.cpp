@@ -18,6 +18,7 @@ struct EvaluateCmdOptions {
   std::string run, split = "test", sampler = "ddpm", checkpoint = "best", ensemble_with, out, data, device = "cpu";
   int64_t steps = 5, seeds = 1, examples = 0;
   bool save_predictions = false;
+  std::string on = "prepared";
   std::string overlap;
 };
 
@@ -38,10 +39,11 @@ int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
   eo.seeds = o.seeds;
   eo.examples = o.examples;
   eo.save_predictions = o.save_predictions;
+  eo.on_raw_grid = o.on == "raw";
   eo.ensemble_with = o.ensemble_with;
   eo.data = o.data;
   eo.metrics.threads = global.threads;
-  if (!o.overlap.empty()) eo.overlap = parse_int_list(o.overlap, "--overlap");
+  if (!o.overlap.empty()) eo.overlap = parse_int_list(o.overlap, "--overlap", Sign::non_negative);
   const std::filesystem::path out =
       o.out.empty() ? std::filesystem::path(o.run) / ("eval_" + o.split + "_" + o.sampler) : std::filesystem::path(o.out);
   const eval::EvalSummary s = eval::evaluate_run(o.run, eo, device, out, group.get());
@@ -70,9 +72,17 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
   cmd->add_option("--run", o->run, "run folder written by diffseg train")->required();
   cmd->add_option("--split", o->split, "training, validation or test")->capture_default_str();
   cmd->add_option("--sampler", o->sampler, "ddpm or ddim")->capture_default_str();
-  cmd->add_option("--steps", o->steps, "sampling steps")->capture_default_str();
-  cmd->add_option("--seeds", o->seeds, "inference seeds (seed-variance table)")->capture_default_str();
-  cmd->add_option("--examples", o->examples, "write figures (image, truth, steps, uncertainty) of the first N cases");
+  cmd->add_option("--steps", o->steps, "sampling steps")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seeds", o->seeds, "inference seeds (seed-variance table)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--examples", o->examples, "write figures (image, truth, steps, uncertainty) of the first N cases")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--on", o->on,
+                  "prepared: the dataset is prepare output; raw: raw scans with their own labels (class ids), "
+                  "preprocessed as the run's data was and scored on each scan's own grid")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"prepared", "raw"}));
   cmd->add_flag("--save-predictions", o->save_predictions,
                 "also write each case's label map and uncertainty map (predictions/, NIfTI; what infer writes)");
   cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();

@@ -132,7 +132,9 @@ void add_metrics_command(CLI::App& app, const GlobalOptions& global, Action& run
   cmd->add_option("--labels", o->labels, "classes to score, e.g. 1,2,3 (default: every non-zero value present)");
   cmd->add_option("--json", o->json, "write per-case, per-class records as JSON");
   cmd->add_option("--csv", o->csv, "write per-case, per-class records as CSV");
-  cmd->add_option("--tolerance", o->tolerance, "normalised surface Dice tolerance in mm")->capture_default_str();
+  cmd->add_option("--tolerance", o->tolerance, "normalised surface Dice tolerance in mm")
+      ->capture_default_str()
+      ->check(finite_at_least(0));
   cmd->add_option("--empty", o->empty, "empty masks: nan (reference), monai, worst")->capture_default_str();
   cmd->add_option("--hd95", o->hd95, "directed_max (reference, MONAI) or pooled (medpy)")->capture_default_str();
   cmd->add_option("--assd", o->assd, "directed_max (reference) or pooled (MONAI symmetric, medpy)")

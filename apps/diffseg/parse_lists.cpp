@@ -1,3 +1,4 @@
+#include <cmath>
 #include <sstream>
 
 #include "commands.h"
@@ -7,7 +8,7 @@ namespace diffseg::cli {
 
 namespace {
 template <class T>
-std::vector<T> parse_list(const std::string& text, const std::string& option) {
+std::vector<T> parse_list(const std::string& text, const std::string& option, double minimum) {
   std::string normalised = text;
   for (char& ch : normalised)
     if (ch == 'x' || ch == ',') ch = ' ';
@@ -17,15 +18,53 @@ std::vector<T> parse_list(const std::string& text, const std::string& option) {
   while (in >> v) values.push_back(v);
   if (!in.eof() || values.empty())
     throw UsageError(option + ": expected a list of numbers like 64,64 or 48,48,24, got '" + text + "'");
+  for (const T x : values)
+    if (!std::isfinite(static_cast<double>(x)) || static_cast<double>(x) < minimum)
+      throw UsageError(option + ": every value must be " + (minimum > 0 ? "positive" : "at least 0") + ", got '" +
+                       text + "'");
   return values;
 }
 }  // namespace
 
-std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option) {
-  return parse_list<int64_t>(text, option);
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option, Sign sign) {
+  return parse_list<int64_t>(text, option, sign == Sign::positive ? 1 : 0);
 }
 std::vector<double> parse_double_list(const std::string& text, const std::string& option) {
-  return parse_list<double>(text, option);
+  return parse_list<double>(text, option, 1e-300);
+}
+
+CLI::Validator finite_at_least(double low) {
+  return CLI::Validator(
+      [low](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          return "'" + text + "' is not a number";
+        }
+        if (!std::isfinite(v) || v < low) return text + " is not a finite number >= " + std::to_string(low);
+        return "";
+      },
+      "NUMBER >= " + std::to_string(low));
+}
+
+CLI::Validator finite_above(double low) {
+  return CLI::Validator(
+      [low](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          return "'" + text + "' is not a number";
+        }
+        if (!std::isfinite(v) || !(v > low)) return text + " is not a finite number > " + std::to_string(low);
+        return "";
+      },
+      "NUMBER > " + std::to_string(low));
 }
 
 }  // namespace diffseg::cli

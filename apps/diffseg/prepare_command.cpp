@@ -44,7 +44,8 @@ void add_prepare_command(CLI::App& app, const GlobalOptions& global, Action& run
   cmd->add_option("--dataset", o->dataset, "which dataset layout to read")->required()->check(CLI::IsMember(names));
   cmd->add_option("--raw", o->raw, "the folder as downloaded and unpacked (see docs/datasets.md)")->required();
   cmd->add_option("--out", o->out, "output dataset folder (dataset.json, images/, labels/)")->required();
-  cmd->add_option("--workers", o->workers, "cases prepared in parallel (default: --threads)");
+  cmd->add_option("--workers", o->workers, "cases prepared in parallel (default: --threads)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--config", o->config, "YAML whose preprocess: section replaces the dataset's default");
   cmd->add_option("--set", o->overrides, "preprocess override, e.g. preprocess.spacing_xyz=[1,1,2]");
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_prepare(*o, global); }; });

@@ -52,8 +52,12 @@ void add_synth_command(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--size", o->size, "voxels per axis, x,y[,z] (default 64,64 in 2D, 64,64,24 in 3D)");
   cmd->add_option("--spacing", o->spacing, "3D voxel spacing in mm, x,y,z (default 0.9,0.9,2)");
   cmd->add_option("--seed", o->synth.seed, "random seed")->capture_default_str();
-  cmd->add_option("--noise", o->synth.noise, "Rician noise sigma on the [0,1] scale")->capture_default_str();
-  cmd->add_option("--bias", o->synth.bias, "bias-field strength (log amplitude)")->capture_default_str();
+  cmd->add_option("--noise", o->synth.noise, "Rician noise sigma on the [0,1] scale")
+      ->capture_default_str()
+      ->check(finite_at_least(0));
+  cmd->add_option("--bias", o->synth.bias, "bias-field strength (log amplitude)")
+      ->capture_default_str()
+      ->check(finite_at_least(0));
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_synth(*o, global); }; });
 }
 

@@ -69,12 +69,14 @@ void add_train_command(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--out", o->out, "run folder (checkpoints, logs, weights)")->required();
   cmd->add_option("--strategy", o->strategy, "supervised, diffusion, sc_xt, sc_xt1, rec_xt1 or rec_xT");
   cmd->add_option("--data", o->data, "dataset folder with dataset.json (overrides data.path)");
-  cmd->add_option("--max-steps", o->max_steps, "training steps (train.max_steps)");
-  cmd->add_option("--batch-size", o->batch_size, "batch size per process and micro-batch (train.batch_size)");
+  cmd->add_option("--max-steps", o->max_steps, "training steps (train.max_steps)")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", o->batch_size, "batch size per process and micro-batch (train.batch_size)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--accumulate", o->accumulate,
-                  "micro-batches per step (train.accumulate_steps); global batch = ranks x batch size x this");
+                  "micro-batches per step (train.accumulate_steps); global batch = ranks x batch size x this")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--patch", o->patch, "training patch, tensor order: H,W or D,H,W (data.patch)");
-  cmd->add_option("--seed", o->seed, "random seed (train.seed)");
+  cmd->add_option("--seed", o->seed, "random seed (train.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (under torchrun, cuda = cuda:LOCAL_RANK)")
       ->capture_default_str();
   cmd->add_option("--set", o->overrides, "override any config value, e.g. --set train.lr.peak=1e-3");

@@ -205,6 +205,51 @@ with tempfile.TemporaryDirectory() as tmp:
         # fixed crop lower (37, 10, 0), upper (24, 11, 0): 70x30x6 → 9x9x6
         check_volumes("brats2021", out, (9, 9, 6), (1.0, 1.0, 1.0), {0, 1}, channels=4)
 
+    # ---- BraTS 2021 as the challenge defines it: classes 1, 2, 3 (raw 4 → 3), scored as the overlapping regions
+    # whole tumour {1, 2, 3}, tumour core {1, 3}, enhancing tumour {3}.
+    out_r = os.path.join(tmp, "brats_regions")
+    rc, so, se = run("prepare", "--dataset", "brats2021_regions", "--raw", os.path.join(tmp, "brats_raw"), "--out", out_r)
+    check("brats2021_regions: exit 0", rc == 0, se)
+    dr = dataset(out_r) if rc == 0 else {}
+    check("brats2021_regions: four classes", dr.get("labels") == {"0": "background", "1": "necrotic tumour core",
+                                                               "2": "peritumoral oedema", "3": "enhancing tumour"},
+          dr.get("labels"))
+    regions = [("whole tumour", [1, 2, 3]), ("tumour core", [1, 3]), ("enhancing tumour", [3])]
+    check("brats2021_regions: dataset.json lists the three regions",
+          [(r["name"], r["labels"]) for r in dr.get("regions", [])] == regions, dr.get("regions"))
+    if rc == 0:
+        check_volumes("brats2021_regions", out_r, (9, 9, 6), (1.0, 1.0, 1.0), {0, 1, 2, 3}, channels=4)
+        here = os.path.dirname(os.path.abspath(__file__))
+        run_r, ev_r = os.path.join(tmp, "brats_run"), os.path.join(tmp, "brats_eval")
+        rc, so, se = run("-q", "--threads", "2", "train", "--config", os.path.join(here, "tiny_3d.yaml"), "--data",
+                         out_r, "--out", run_r, "--strategy", "supervised", "--max-steps", "20",
+                         "--set", "data.patch=[6,8,8]", "--set", "train.lr.peak=3.0e-3")
+        check("brats2021_regions: a small model trains on the four classes", rc == 0, se)
+        rc, so, se = run("-q", "--threads", "2", "evaluate", "--run", run_r, "--split", "training",
+                         "--save-predictions", "--out", ev_r)
+        check("brats2021_regions: evaluate scores it", rc == 0, se)
+        summary = json.load(open(os.path.join(ev_r, "summary.json"))) if rc == 0 else {}
+        check("brats2021_regions: the summary says regions are scored, and which",
+              summary.get("scored") == "regions" and [r["name"] for r in summary.get("regions", [])] ==
+              [n for n, _ in regions], summary.get("regions"))
+        # Region Dice recomputed here from the saved label maps and the prepared labels.
+        rows = list(csv.DictReader(open(os.path.join(ev_r, "cases.csv")))) if rc == 0 else []
+        worst, compared = 0.0, 0
+        for e in dr["training"]:
+            ip, lp = entry_path(out_r, e)
+            case = os.path.basename(ip).split(".")[0]
+            pred = np.asarray(nib.load(os.path.join(ev_r, "predictions", case + ".nii.gz")).dataobj)
+            truth = np.asarray(nib.load(lp).dataobj)
+            for r, (name, members) in enumerate(regions, start=1):
+                p, t = np.isin(pred, members), np.isin(truth, members)
+                expected = 2 * (p & t).sum() / (p.sum() + t.sum()) if p.sum() + t.sum() else float("nan")
+                got = [float(x["dice"]) for x in rows if x["case"] == case and x["label"] == str(r)]
+                if len(got) == 1 and not (np.isnan(expected) and np.isnan(got[0])):
+                    worst = max(worst, abs(got[0] - expected))
+                    compared += 1
+        check("brats2021_regions: region Dice equals an independent computation (every case and region)",
+              compared == 3 * len(dr["training"]) and worst < 1e-6, (compared, worst))
+
     # ---- usage errors
     rc, so, se = run("prepare", "--dataset", "amos_ct", "--raw", os.path.join(tmp, "pelvic_raw"), "--out",
                      os.path.join(tmp, "x"))

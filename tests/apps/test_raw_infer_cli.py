@@ -148,6 +148,25 @@ with tempfile.TemporaryDirectory() as tmp:
     check("infer --input-kind prepared skips the recipe (so the raw HU scan is segmented badly)",
           rc == 0 and dice(forced, truth) < dice(p_raw, truth), err)
 
+    # evaluate --on raw: the raw dataset (HU scans, labels on their own grid) scored on each scan's grid.
+    ev = os.path.join(tmp, "ev_raw")
+    rc, _, err = run("evaluate", "--run", run_dir, "--data", raw, "--split", "training", "--on", "raw",
+                     "--save-predictions", "--out", ev)
+    check("evaluate --on raw scores the raw scans", rc == 0, err)
+    if rc == 0:
+        summary = json.load(open(os.path.join(ev, "summary.json")))
+        check("evaluate --on raw: summary.json says the numbers are on the raw grid", summary.get("grid") == "raw",
+              summary)
+        saved = nib.load(os.path.join(ev, "predictions", "ct0.nii.gz"))
+        check("evaluate --on raw: its label map for ct0 equals infer's on the raw file",
+              np.allclose(saved.affine, src.affine, atol=1e-4) and
+              np.array_equal(np.asarray(saved.dataobj), np.asarray(pred.dataobj)), saved.affine)
+        import csv
+        rows = {r["case"]: float(r["dice"]) for r in csv.DictReader(open(os.path.join(ev, "cases.csv")))}
+        expected = dice(np.asarray(saved.dataobj) > 0, truth)
+        check("evaluate --on raw: its Dice is the raw-grid Dice against the raw label (numpy)",
+              abs(rows.get("ct0", -1) - expected) < 1e-6, (rows.get("ct0"), expected))
+
     rc, _, err = run("infer", "--run", run_dir, "--input", case, "--output", os.path.join(raw, "imagesTr"))
     check("infer: an output folder that would overwrite the input is refused (exit 2)",
           rc == 2 and "overwrite" in err and os.path.getsize(case) > 0, (rc, err))

@@ -100,6 +100,51 @@ with tempfile.TemporaryDirectory() as tmp:
     p = subprocess.run(train_args(data, os.path.join(blocker, "run")), capture_output=True, text=True)
     check("train: an unwritable run folder fails before training (exit 4)", p.returncode == 4, p.stderr)
 
+    # One writer per run folder: a second train into a busy --out stops at once naming the holder; after the holder
+    # is killed (before its first checkpoint) a fresh start takes the folder over and keeps only its own log rows.
+    busy = os.path.join(tmp, "busy")
+    holder = subprocess.Popen(train_args(data, busy, "--max-steps", "400", "--set", "train.checkpoint_every=400",
+                                         "--set", "train.validate_every=400"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = os.path.join(busy, ".lock")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (os.path.exists(lock) and os.path.getsize(lock) > 0):
+        time.sleep(0.05)
+    p = subprocess.run(train_args(data, busy, "--max-steps", "4"), capture_output=True, text=True, timeout=300)
+    check("train: a second process on a busy run folder is refused naming the holder (exit 2)",
+          p.returncode == 2 and "in use by another process" in p.stderr and str(holder.pid) in p.stderr,
+          (p.returncode, p.stderr[-800:]))
+    while time.time() < deadline and not os.path.exists(os.path.join(busy, "log.csv")):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    open(os.path.join(busy, "checkpoints", ".last.tmp99999_0.ckpt"), "w").write("half a checkpoint")
+    p = subprocess.run([BIN, "--threads", "1", "train", "--config", CONFIG, "--data", data, "--out", busy,
+                        "--max-steps", "3"], capture_output=True, text=True, timeout=300)
+    steps = [int(r["step"]) for r in csv.DictReader(open(os.path.join(busy, "log.csv")))] if p.returncode == 0 else []
+    check("train: the lock of a killed process is taken over, its log rows and temporaries dropped",
+          p.returncode == 0 and "taking over the lock" in p.stderr and steps == [0, 1, 2] and
+          not os.path.exists(os.path.join(busy, "checkpoints", ".last.tmp99999_0.ckpt")), (p.stderr[-800:], steps))
+
+    # A failed --resume leaves the run as it was: the config is not rewritten, and the run still resumes.
+    before = open(os.path.join(a, "config.yaml")).read()
+    p = subprocess.run(train_args(data, a, "--resume", "--set", "model.channels=[4,8]"), capture_output=True,
+                       text=True, timeout=300)
+    check("train: --resume with another network fails and leaves config.yaml unchanged",
+          p.returncode != 0 and open(os.path.join(a, "config.yaml")).read() == before, (p.returncode, p.stderr[-600:]))
+
+    # Numbers out of range are refused, from the command line or the config, naming the option.
+    for extra, word in [(("--batch-size", "0"), "--batch-size"), (("--max-steps", "-5"), "--max-steps"),
+                        (("--accumulate", "0"), "--accumulate"), (("--patch", "0,0"), "--patch"),
+                        (("--set", "train.lr.peak=-1"), "train.lr.peak"), (("--seed", "-2"), "--seed"),
+                        (("--set", "data.patch=[0,16]"), "data.patch")]:
+        p = subprocess.run(train_args(data, os.path.join(tmp, "bad_opt"), *extra), capture_output=True, text=True,
+                           timeout=300)
+        check(f"train {' '.join(extra)}: refused naming it (exit 2)",
+              p.returncode == 2 and word in p.stderr and not os.path.exists(os.path.join(tmp, "bad_opt", "log.csv")),
+              (p.returncode, p.stderr[-400:]))
+
     # Quality: supervised and rec_xT learn the synthetic structures far beyond an all-background model (Dice 0).
     for strategy, bound in [("supervised", 0.5), ("rec_xT", 0.5)]:
         out = os.path.join(tmp, "q_" + strategy)

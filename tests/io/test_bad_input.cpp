@@ -1,5 +1,6 @@
 // Every kind of broken input file gives an InputError that names the file and says what is wrong — no crash, no
 // hang, no silent garbage.
+#include <cmath>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -144,4 +145,65 @@ TEST(BadInput, UnknownExtension) {
   const auto p = dir / "scan.mha";
   std::ofstream(p) << "x";
   EXPECT_INPUT_ERROR(read_image(p), p.string(), "unknown image format");
+}
+
+// Headers trusted too far (issue 22): absurd sizes are refused before anything is allocated, voxel offsets must
+// lie inside the file, and a degenerate orientation or spacing is an error, never replaced by 1 mm / identity.
+TEST(BadHeader, DimensionsThatOverflowAreRefused) {
+  TempDir dir;
+  const auto p = dir / "huge2.nii";
+  write_nifti(p, diffseg::test::make_pattern_image(Size{16, 16, 8, 1}, 3, DType::int16), NiftiWriteOptions{2});
+  for (int i = 1; i <= 3; ++i) patch(p, 16 + 8 * i, int64_t{1} << 31);  // NIfTI-2 dim[1..3] = 2^31
+  EXPECT_INPUT_ERROR(read_image(p), p.string(), "corrupt header");
+}
+
+TEST(BadHeader, GzipClaimingGigabytesIsRefusedWithoutAllocatingThem) {
+  TempDir dir;
+  const auto plain = write_sample(dir, "big.nii");
+  patch(plain, 40 + 2 * 1, int16_t{2048});  // 2048 x 2048 x 512 int16 = 4 GiB claimed, 4 KB present
+  patch(plain, 40 + 2 * 2, int16_t{2048});
+  patch(plain, 40 + 2 * 3, int16_t{512});
+  const auto gz = dir / "big.nii.gz";
+  ASSERT_EQ(std::system(("gzip -c '" + plain.string() + "' > '" + gz.string() + "'").c_str()), 0);
+  EXPECT_INPUT_ERROR(read_image(gz), gz.string(), "truncated or corrupt");
+  // 32767 x 2048 x 256 int16 = 32 GiB claimed: more than this machine's memory, so allocating before checking
+  // would fail with "out of memory" instead of naming the real problem.
+  patch(plain, 40 + 2 * 1, int16_t{32767});
+  patch(plain, 40 + 2 * 3, int16_t{256});
+  ASSERT_EQ(std::system(("gzip -c '" + plain.string() + "' > '" + gz.string() + "'").c_str()), 0);
+  EXPECT_INPUT_ERROR(read_image(gz), gz.string(), "truncated or corrupt");
+  patch(plain, 40 + 2 * 2, int16_t{32767});  // 32767 x 32767 x 256 x 2 bytes: over the 64 GiB limit outright
+  EXPECT_INPUT_ERROR(read_image(plain), plain.string(), "corrupt header");
+}
+
+TEST(BadHeader, VoxelOffsetOutsideTheFileIsRefused) {
+  TempDir dir;
+  const auto p = write_sample(dir, "off.nii");
+  patch(p, 108, 1e12f);
+  EXPECT_INPUT_ERROR(read_image(p), p.string(), "vox_offset");
+  patch(p, 108, 100.0f);  // inside the header
+  EXPECT_INPUT_ERROR(read_image(p), p.string(), "vox_offset");
+}
+
+TEST(BadHeader, DegenerateOrientationOrSpacingIsAnError) {
+  TempDir dir;
+  // No sform, no qform: pixdim is the spacing, and must be positive.
+  for (const float bad : {-1.0f, 0.0f, std::nanf("")}) {
+    const auto p = write_sample(dir, "px.nii");
+    patch(p, 252, int16_t{0});  // qform_code
+    patch(p, 254, int16_t{0});  // sform_code
+    patch(p, 80, bad);          // pixdim[1]
+    EXPECT_INPUT_ERROR(read_image(p), p.string(), "pixdim[1]");
+  }
+  // An all-zero sform and no qform: no place in the patient.
+  const auto z = write_sample(dir, "zero_sform.nii");
+  patch(z, 252, int16_t{0});
+  for (int i = 0; i < 12; ++i) patch(z, 280 + 4 * i, 0.0f);
+  EXPECT_INPUT_ERROR(read_image(z), z.string(), "sform is degenerate");
+  // The same sform with the qform still set: the qform's geometry, as written.
+  const auto q = write_sample(dir, "zero_sform_qform.nii");
+  const Image expected = read_image(q);
+  for (int i = 0; i < 12; ++i) patch(q, 280 + 4 * i, 0.0f);
+  const Image fallback = read_image(q);
+  EXPECT_TRUE(fallback.geometry().approx_equal(expected.geometry(), 1e-5)) << fallback.geometry().describe();
 }

@@ -1,5 +1,7 @@
 #include "diffseg/core/atomic_file.h"
 
+#include <cctype>
+
 #include <atomic>
 #include <fstream>
 #include <string>
@@ -49,6 +51,22 @@ void write_atomically(const fs::path& target, const std::function<void(const fs:
     fs::remove(tmp, ignore);
     throw;
   }
+}
+
+int remove_abandoned_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto at = name.find(".tmp");
+    if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at + 4 >= name.size()) continue;
+    size_t i = at + 4;
+    while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+    if (i == at + 4 || i >= name.size() || name[i] != '_') continue;  // not ".tmp<pid>_"
+    std::error_code ignore;
+    if (e.is_regular_file(ignore) && fs::remove(e.path(), ignore)) ++removed;
+  }
+  return removed;
 }
 
 void write_text_atomically(const fs::path& target, const std::string& text) {

@@ -16,6 +16,11 @@ void write_atomically(const std::filesystem::path& target,
 // Writes `text` to `target` atomically; OutputError when the disk is full or the folder not writable.
 void write_text_atomically(const std::filesystem::path& target, const std::string& text);
 
+// Removes the temporary files write_atomically leaves behind when its process is killed mid-write (".NAME.tmpPID_N"),
+// in `dir` only; call it while holding the folder (RunLock), when no other writer can be busy there. Returns how
+// many were removed.
+int remove_abandoned_temporaries(const std::filesystem::path& dir);
+
 // Creates the folder (and parents) or throws OutputError naming it.
 void ensure_directory(const std::filesystem::path& dir);
 

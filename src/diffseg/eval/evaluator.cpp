@@ -19,10 +19,12 @@
 #include "diffseg/data/case_cache.h"
 #include "diffseg/eval/figures.h"
 #include "diffseg/eval/inference.h"
+#include "diffseg/eval/model_grid.h"
 #include "diffseg/data/tensor_image.h"
 #include "diffseg/io/image_file.h"
 #include "diffseg/io/splits.h"
 #include "diffseg/metrics/mask_postprocess.h"
+#include "diffseg/metrics/regions.h"
 #include "diffseg/eval/trained_run.h"
 #include "diffseg/train/predictor.h"
 
@@ -186,6 +188,7 @@ struct CaseEvaluator {
   InferenceOptions inference;
   int64_t k, steps, seeds;
   std::vector<int> labels;
+  std::vector<io::Region> regions;  // scored instead of the classes when the dataset defines them
   c10::Device device;
   fs::path out;
 
@@ -194,11 +197,33 @@ struct CaseEvaluator {
     CaseResult result;
     const auto truth = to_labels(c.label);
     const metrics::Grid grid = grid_of(c);
-    const at::Tensor image = c.image.to(device);
+    // On the raw grid (--on raw) the case is a raw scan with its own labels: the network sees it through the run's
+    // preprocessing, and every prediction goes back onto the scan's grid before it is scored (eval/model_grid.h).
+    const io::Image scan = o.on_raw_grid ? data::to_image(c.image, c.spatial_dims, c.geometry) : io::Image{};
+    const ModelInput model_input =
+        o.on_raw_grid ? to_model_grid(scan, run, InputKind::automatic, c.id) : ModelInput{};
+    const at::Tensor image = (o.on_raw_grid ? data::to_tensor(model_input.image) : c.image).to(device);
+    auto on_case_grid = [&](const at::Tensor& p) {
+      return o.on_raw_grid ? to_scan_grid(p.to(torch::kCPU, torch::kFloat), model_input.image, scan) : p;
+    };
     // Scores the label map that is written and shown (eval/inference.h: argmax, then the run's post-processing).
+    std::vector<std::vector<int32_t>> truth_regions;
+    for (const io::Region& r : regions) truth_regions.push_back(metrics::region_mask(truth, r.labels));
+    // Per class, or per region (its index from 1 in the label column) when the dataset defines regions.
+    auto compare = [&](const std::vector<int32_t>& predicted) {
+      if (regions.empty()) return metrics::compare_label_maps(predicted, truth, grid, labels, o.metrics);
+      std::vector<metrics::ClassMetrics> m;
+      for (size_t r = 0; r < regions.size(); ++r) {
+        metrics::ClassMetrics x = metrics::compare_label_maps(metrics::region_mask(predicted, regions[r].labels),
+                                                              truth_regions[r], grid, {1}, o.metrics)
+                                      .front();
+        x.label = static_cast<int>(r + 1);
+        m.push_back(x);
+      }
+      return m;
+    };
     auto score = [&](const at::Tensor& scores, const TrainedRun& model, int64_t seed, int64_t step) {
-      const auto m = metrics::compare_label_maps(to_labels(final_labels(scores, model)), truth, grid, labels,
-                                                 o.metrics);
+      const auto m = compare(to_labels(final_labels(scores, model)));
       std::vector<double> d, h;
       for (const auto& x : m) {
         if (seed >= 0)
@@ -212,31 +237,33 @@ struct CaseEvaluator {
     const CasePrediction prediction =
         predict_case(run, image, i, inference, [&](int64_t s, const at::Tensor& logp) {
           std::vector<CaseScores> per_step;
-          for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(logp[t], run, s, t + 1));
+          for (int64_t t = 0; t < steps; ++t) per_step.push_back(score(on_case_grid(torch::softmax(logp[t], 0)), run, s, t + 1));
           result.scores.push_back(per_step);
         });
     if (o.save_predictions) {
       // The seed ensemble's label map and uncertainty, exactly as infer writes them for this case.
       const fs::path dir = out / "predictions";
       ensure_directory(dir);
-      const at::Tensor labels = final_labels(prediction.mean_probabilities, run).to(torch::kByte);
+      const at::Tensor p = on_case_grid(prediction.mean_probabilities);
+      const at::Tensor labels = final_labels(p, run).to(torch::kByte);
       io::write_image(dir / (c.id + ".nii.gz"), data::to_image(labels, c.spatial_dims, c.geometry));
       io::write_image(dir / (c.id + "_uncertainty.nii.gz"),
-                      data::to_image(normalised_entropy(prediction.mean_probabilities), c.spatial_dims, c.geometry));
+                      data::to_image(normalised_entropy(p), c.spatial_dims, c.geometry));
     }
     if (static_cast<int64_t>(i) < o.examples) {
       // Figures for the report: image, truth, each step's scored prediction (seed 0), and the uncertainty map.
       std::vector<at::Tensor> step_labels;
-      for (int64_t t = 0; t < steps; ++t) step_labels.push_back(final_labels(prediction.first_seed[t], run));
+      for (int64_t t = 0; t < steps; ++t)
+        step_labels.push_back(final_labels(on_case_grid(torch::softmax(prediction.first_seed[t], 0)), run));
       result.example = write_case_figures(out / "examples", c, step_labels,
-                                          normalised_entropy(prediction.mean_probabilities), k);
+                                          normalised_entropy(on_case_grid(prediction.mean_probabilities)), k);
     }
     if (supervised) {
       InferenceOptions so = inference;
       so.seeds = 1;
-      const at::Tensor sup = predict_case(*supervised, image, i, so).mean_probabilities;
+      const at::Tensor sup = on_case_grid(predict_case(*supervised, image, i, so).mean_probabilities);
       // Probabilities of each model averaged (DESIGN §14.7); the diffusion side is seed 0's last step.
-      const at::Tensor p_diff = prediction.first_seed[steps - 1].exp();
+      const at::Tensor p_diff = on_case_grid(torch::softmax(prediction.first_seed[steps - 1], 0));
       const CaseScores e = score((sup + p_diff) / 2, run, -1, 0);
       const CaseScores su = score(sup, *supervised, -1, 0);
       result.ens_dice = e.dice, result.ens_hd95 = e.hd95, result.sup_dice = su.dice, result.sup_hd95 = su.hd95;
@@ -271,11 +298,12 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   inference.seeds = o.seeds;
   inference.overlap = o.overlap;
   CaseEvaluator ev{o, run, supervised.get(), inference, run.num_classes, steps_of(run, inference),
-                   seeds_of(run, inference), {}, device, out};
+                   seeds_of(run, inference), {}, {}, device, out};
   const int64_t k = run.num_classes;
   const int64_t steps = ev.steps;
   const int64_t seeds = ev.seeds;
   for (int c = 1; c < k; ++c) ev.labels.push_back(c);
+  ev.regions = dataset.regions;
 
   // Case i is evaluated by rank i mod N; every rank then holds every result (a gather of small JSON texts).
   const std::vector<std::string> columns{"case", "seed", "step", "label", "dice", "iou", "hd95", "assd", "nsd",
@@ -360,6 +388,14 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   nlohmann::json js{{"run", summary.run}, {"strategy", summary.strategy}, {"sampler", summary.sampler},
                     {"split", o.split}, {"cases", cases.size()}, {"failed_cases", cases.failures()},
                     {"seeds", seeds}, {"steps", steps}, {"ranks", group.size()}};
+  // What the "label" column of cases.csv counts: the classes, or the dataset's regions (1 = the first).
+  js["scored"] = ev.regions.empty() ? "classes" : "regions";
+  js["grid"] = o.on_raw_grid ? "raw" : "prepared";  // which voxels the metrics were computed on
+  if (!ev.regions.empty()) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const io::Region& r : ev.regions) names.push_back({{"label", names.size() + 1}, {"name", r.name}, {"classes", r.labels}});
+    js["regions"] = names;
+  }
   if (supervised) {
     const Summary e = summarise(ens_dice), eh = summarise(ens_hd95), s = summarise(sup_dice), sh = summarise(sup_hd95),
                   dd = summarise(diff_dice);

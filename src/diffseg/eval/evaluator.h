@@ -30,6 +30,9 @@ struct EvalOptions {
   std::filesystem::path data;          // dataset folder; default: the run's data.path
   int64_t examples = 0;                // figures for the first N cases (examples/, for the report)
   bool save_predictions = false;       // predictions/<case>.nii.gz and <case>_uncertainty.nii.gz, as infer does
+  // The dataset holds raw scans and their own labels (class ids): the run's preprocessing is applied to each scan
+  // and the predictions are scored on the scan's grid (`evaluate --on raw`); summary.json says which grid.
+  bool on_raw_grid = false;
 };
 
 struct StepSummary {

@@ -86,7 +86,7 @@ InferSummary infer_files(const InferRequest& o, c10::Device device, const dist::
       write_labels(output_name(o.output, first, ""), final_labels(p, run), scan);
       if (o.save_steps)
         for (int64_t t = 0; t < prediction.first_seed.size(0); ++t) {
-          const at::Tensor step = to_scan_grid(prediction.first_seed[t].exp(), input.image, scan);
+          const at::Tensor step = to_scan_grid(torch::softmax(prediction.first_seed[t], 0), input.image, scan);
           write_labels(output_name(o.output, first, "_step" + std::to_string(t + 1)), final_labels(step, run), scan);
         }
       if (o.uncertainty) {

@@ -138,6 +138,26 @@ Dataset read_dataset(const fs::path& folder_or_file) {
                                  " is missing");
   if (d.num_classes() < 2) throw InputError(file, "\"labels\" needs background and at least one class");
 
+  if (doc.contains("regions")) {
+    const json& list = doc.at("regions");
+    if (!list.is_array()) throw InputError(file, "\"regions\" must be a list of {\"name\", \"labels\"}");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = "\"regions\"[" + std::to_string(i) + "]";
+      const json& r = list[i];
+      if (!r.is_object() || !r.contains("name") || !r.at("name").is_string() || r.at("name").get<std::string>().empty() ||
+          !r.contains("labels") || !r.at("labels").is_array() || r.at("labels").empty())
+        throw InputError(file, where + " needs a \"name\" and a non-empty \"labels\" list");
+      Region region{r.at("name").get<std::string>(), {}};
+      if (!names.insert(region.name).second) throw InputError(file, where + ": region '" + region.name + "' appears twice");
+      for (const json& l : r.at("labels")) {
+        if (!l.is_number_integer() || l.get<int>() < 1 || l.get<int>() >= d.num_classes())
+          throw InputError(file, where + ": labels must be class ids 1.." + std::to_string(d.num_classes() - 1));
+        region.labels.push_back(l.get<int>());
+      }
+      d.regions.push_back(std::move(region));
+    }
+  }
   d.training = parse_split(file, d.root, doc, "training", true);
   d.validation = parse_split(file, d.root, doc, "validation", true);
   d.test = parse_split(file, d.root, doc, "test", false);
@@ -175,6 +195,11 @@ void write_dataset(const Dataset& d) {
   json labels = json::object();
   for (const auto& [id, name] : d.labels) labels[std::to_string(id)] = name;
   doc["labels"] = labels;
+  if (!d.regions.empty()) {
+    json regions = json::array();
+    for (const Region& r : d.regions) regions.push_back({{"name", r.name}, {"labels", r.labels}});
+    doc["regions"] = regions;
+  }
   doc["numTraining"] = d.training.size();
   doc["numValidation"] = d.validation.size();
   doc["numTest"] = d.test.size();

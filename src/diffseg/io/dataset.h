@@ -19,6 +19,13 @@ struct DatasetEntry {
   std::filesystem::path label;                   // empty when the entry has none (unlabelled test images)
 };
 
+// A region scored as one structure: the union of some classes (BraTS: whole tumour = classes 1, 2, 3). Overlapping
+// regions are how BraTS is evaluated; the network still predicts the mutually exclusive classes.
+struct Region {
+  std::string name;
+  std::vector<int> labels;  // class ids in 1..K-1
+};
+
 struct Dataset {
   std::filesystem::path root;  // folder with dataset.json
   std::string name, description;
@@ -28,6 +35,8 @@ struct Dataset {
   // How `diffseg prepare` made the images from the raw scans, as a JSON object (data::PreprocessOptions::to_json);
   // empty when the file does not say (a dataset prepared by hand or by an older diffseg).
   std::string preprocessing;
+  // "regions": [{"name": ..., "labels": [...]}, ...]; when present, evaluation scores these instead of the classes.
+  std::vector<Region> regions;
 
   int num_classes() const { return static_cast<int>(labels.size()); }
   // "training"/"train", "validation"/"valid"/"val", "test"; UsageError for other names.

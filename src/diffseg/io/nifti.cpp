@@ -1,6 +1,7 @@
 #include "diffseg/io/nifti.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include <nifti2_io.h>
+#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include "diffseg/core/atomic_file.h"
@@ -29,6 +31,71 @@ uint32_t byteswap32(uint32_t v) {
   return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
 
+// The largest voxel buffer diffseg accepts (64 GiB): a header claiming more is taken as corrupt rather than
+// allocated. A 512 x 512 x 2000 float32 CT is 2 GiB.
+constexpr int64_t kMaxVoxelBytes = int64_t{64} << 30;
+
+template <class T>
+T field(const unsigned char* buf, size_t offset, bool swap) {
+  T v;
+  std::memcpy(&v, buf + offset, sizeof v);
+  if (swap) {
+    auto* b = reinterpret_cast<unsigned char*>(&v);
+    std::reverse(b, b + sizeof v);
+  }
+  return v;
+}
+
+// The raw header fields nifticlib would otherwise trust or silently repair: the dimensions (their product must be
+// a size this machine can hold), the voxel offset (inside the file, past the header) and, for the spacing, pixdim.
+void check_header_fields(const fs::path& path, const unsigned char* buf, bool v1, bool swap, bool single_file) {
+  int64_t dim[8];
+  double pixdim[8], vox_offset;
+  int64_t bitpix;
+  for (int i = 0; i < 8; ++i) {
+    dim[i] = v1 ? field<int16_t>(buf, 40 + 2 * i, swap) : field<int64_t>(buf, 16 + 8 * i, swap);
+    pixdim[i] = v1 ? field<float>(buf, 76 + 4 * i, swap) : field<double>(buf, 104 + 8 * i, swap);
+  }
+  vox_offset = v1 ? field<float>(buf, 108, swap) : static_cast<double>(field<int64_t>(buf, 168, swap));
+  bitpix = v1 ? field<int16_t>(buf, 72, swap) : field<int16_t>(buf, 14, swap);
+  if (dim[0] < 1 || dim[0] > 7)
+    throw InputError(path, "header dim[0] = " + std::to_string(dim[0]) + ": the number of dimensions must be 1..7");
+  int64_t voxels = 1;
+  for (int i = 1; i <= dim[0]; ++i) {
+    if (dim[i] < 1)
+      throw InputError(path, "header dim[" + std::to_string(i) + "] = " + std::to_string(dim[i]) +
+                                 ": every dimension needs at least one voxel");
+    if (__builtin_mul_overflow(voxels, dim[i], &voxels) || voxels > kMaxVoxelBytes)
+      throw InputError(path, "header dimensions multiply to more voxels than any image diffseg reads (dim[1.." +
+                                 std::to_string(dim[0]) + "] start " + std::to_string(dim[1]) + " x " +
+                                 std::to_string(dim[0] >= 2 ? dim[2] : 1) + " x ...): a corrupt header");
+  }
+  const int64_t bytes_per_voxel = std::max<int64_t>(1, bitpix / 8);
+  if (voxels * bytes_per_voxel > kMaxVoxelBytes)
+    throw InputError(path, "header claims " + std::to_string(voxels * bytes_per_voxel / (int64_t{1} << 30)) +
+                               " GiB of voxel data, more than the 64 GiB diffseg reads: a corrupt header");
+  if (single_file) {
+    const int64_t header_end = v1 ? 352 : 544;  // header + the 4 extension-flag bytes
+    if (!std::isfinite(vox_offset) || vox_offset < static_cast<double>(header_end) ||
+        vox_offset > static_cast<double>(kMaxVoxelBytes) || vox_offset != std::floor(vox_offset))
+      throw InputError(path, "header vox_offset = " + std::to_string(vox_offset) +
+                                 ": voxel data must start after the header (at byte " + std::to_string(header_end) +
+                                 " or later) and inside the file");
+  }
+  // nifticlib repairs a zero or negative pixdim on its own; without sform and qform pixdim is the only spacing, so
+  // it is checked here, as stored.
+  const int qform_code = v1 ? field<int16_t>(buf, 252, swap) : field<int32_t>(buf, 344, swap);
+  const int sform_code = v1 ? field<int16_t>(buf, 254, swap) : field<int32_t>(buf, 348, swap);
+  for (int i = 1; i <= std::min<int64_t>(dim[0], 3); ++i) {
+    if (std::isnan(pixdim[i]) || std::isinf(pixdim[i]))
+      throw InputError(path, "header pixdim[" + std::to_string(i) + "] is " + std::to_string(pixdim[i]) +
+                                 ": the voxel spacing must be a number");
+    if (qform_code <= 0 && sform_code <= 0 && !(pixdim[i] > 0))
+      throw InputError(path, "header pixdim[" + std::to_string(i) + "] = " + std::to_string(pixdim[i]) +
+                                 " and no sform or qform: the voxel spacing must be positive");
+  }
+}
+
 // Checks the first bytes ourselves (through zlib, which reads plain files too) so that a wrong file gets a precise
 // message instead of nifticlib's generic refusal.
 void check_header_bytes(const fs::path& path) {
@@ -47,15 +114,19 @@ void check_header_bytes(const fs::path& path) {
   if (!v1 && !v2)
     throw InputError(path, "not a NIfTI file: header size field is " + std::to_string(sizeof_hdr) +
                                ", expected 348 (NIfTI-1) or 540 (NIfTI-2)");
+  bool single_file = true;
   if (v1) {
     const char* magic = reinterpret_cast<const char*>(buf + 344);
     if (std::memcmp(magic, "n+1\0", 4) != 0 && std::memcmp(magic, "ni1\0", 4) != 0)
       throw InputError(path, "bad NIfTI-1 magic (expected \"n+1\" or \"ni1\"); ANALYZE 7.5 files are not supported");
+    single_file = magic[1] == '+';
   } else {
     if (n < 540) throw InputError(path, "too short for a NIfTI-2 header (" + std::to_string(n) + " bytes, need 540)");
     if (std::memcmp(buf + 4, "n+2\0", 4) != 0 && std::memcmp(buf + 4, "ni2\0", 4) != 0)
       throw InputError(path, "bad NIfTI-2 magic (expected \"n+2\" or \"ni2\")");
+    single_file = buf[5] == '+';
   }
+  check_header_fields(path, buf, v1, v1 ? sizeof_hdr != 348 : sizeof_hdr != 540, single_file);
 }
 
 DType dtype_from_nifti(const fs::path& path, int datatype) {
@@ -86,19 +157,53 @@ int nifti_from_dtype(DType dtype) {
   return DT_FLOAT32;
 }
 
-Affine best_affine(const nifti_image& nim) {
-  Affine a{};
-  if (nim.sform_code > 0 || nim.qform_code > 0) {
-    const nifti_dmat44& m = nim.sform_code > 0 ? nim.sto_xyz : nim.qto_xyz;
-    for (int r = 0; r < 4; ++r)
-      for (int c = 0; c < 4; ++c) a[r][c] = m.m[r][c];
-  } else {
-    // No orientation information: voxel spacing along the axes, origin 0.
-    a[0][0] = nim.dx > 0 ? nim.dx : 1.0;
-    a[1][1] = nim.dy > 0 ? nim.dy : 1.0;
-    a[2][2] = nim.dz > 0 ? nim.dz : 1.0;
-    a[3][3] = 1.0;
+// A usable voxel → world mapping: finite, with a non-degenerate 3x3 part (columns of non-zero length that are
+// not parallel).
+bool usable(const nifti_dmat44& m, int spatial_dims) {
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c)
+      if (!std::isfinite(m.m[r][c])) return false;
+  auto column_norm = [&](int c) { return std::sqrt(m.m[0][c] * m.m[0][c] + m.m[1][c] * m.m[1][c] + m.m[2][c] * m.m[2][c]); };
+  for (int c = 0; c < spatial_dims; ++c)
+    if (!(column_norm(c) > 1e-9)) return false;
+  if (spatial_dims < 3) return true;
+  const double det = m.m[0][0] * (m.m[1][1] * m.m[2][2] - m.m[1][2] * m.m[2][1]) -
+                     m.m[0][1] * (m.m[1][0] * m.m[2][2] - m.m[1][2] * m.m[2][0]) +
+                     m.m[0][2] * (m.m[1][0] * m.m[2][1] - m.m[1][1] * m.m[2][0]);
+  return std::abs(det) > 1e-9 * column_norm(0) * column_norm(1) * column_norm(2);
+}
+
+// The sform when it is set and usable, else the qform, else pixdim along the axes — never a silent invention: a
+// header whose chosen mapping is degenerate (an all-zero sform, zero or negative spacing) is an error, and falling
+// back from a broken sform to the qform is said in the log.
+Affine best_affine(const fs::path& path, const nifti_image& nim, int spatial_dims) {
+  const nifti_dmat44* m = nullptr;
+  if (nim.sform_code > 0 && usable(nim.sto_xyz, spatial_dims)) {
+    m = &nim.sto_xyz;
+  } else if (nim.qform_code > 0 && usable(nim.qto_xyz, spatial_dims) &&
+             nim.dx > 0 && nim.dy > 0 && (spatial_dims < 3 || nim.dz > 0)) {
+    if (nim.sform_code > 0)
+      spdlog::warn("{}: the sform is degenerate (zero, parallel or non-finite axes); using the qform", path.string());
+    m = &nim.qto_xyz;
+  } else if (nim.sform_code > 0 || nim.qform_code > 0) {
+    throw InputError(path, std::string("the header's ") + (nim.sform_code > 0 ? "sform" : "qform") +
+                               " is degenerate (zero, parallel or non-finite axes, or non-positive pixdim) and no "
+                               "other orientation is usable: the voxels have no place in the patient");
   }
+  Affine a{};
+  if (m) {
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) a[r][c] = m->m[r][c];
+    return a;
+  }
+  // No orientation at all: pixdim along the axes, origin 0 (what NIfTI prescribes), if pixdim is a spacing.
+  const double spacing[3] = {nim.dx, nim.dy, nim.dz};
+  for (int j = 0; j < spatial_dims; ++j)
+    if (!(spacing[j] > 0) || !std::isfinite(spacing[j]))
+      throw InputError(path, "header pixdim[" + std::to_string(j + 1) + "] = " + std::to_string(spacing[j]) +
+                                 " and no sform or qform: the voxel spacing must be positive");
+  for (int j = 0; j < 3; ++j) a[j][j] = j < spatial_dims ? spacing[j] : (spacing[j] > 0 ? spacing[j] : 1.0);
+  a[3][3] = 1.0;
   return a;
 }
 
@@ -106,7 +211,7 @@ Image to_image(const fs::path& path, const nifti_image& nim) {
   const DType dtype = dtype_from_nifti(path, nim.datatype);
   Size size{nim.nx, nim.ny, nim.dim[0] >= 3 ? nim.nz : 1, nim.dim[0] >= 4 ? nim.nt : 1};
   const int spatial = nim.dim[0] == 2 ? 2 : 3;
-  Image image(size, spatial, dtype, Geometry::from_affine(best_affine(nim)));
+  Image image(size, spatial, dtype, Geometry::from_affine(best_affine(path, nim, spatial)));
   std::memcpy(image.raw(), nim.data, image.nbytes());
 
   const bool scaled = nim.scl_slope != 0.0 && (nim.scl_slope != 1.0 || nim.scl_inter != 0.0);
@@ -130,6 +235,22 @@ void read_voxels(const fs::path& path, nifti_image& nim, int64_t data_bytes) {
   gzFile gz = gzopen(nim.iname, "rb");
   if (!gz) throw InputError(path, "cannot open the voxel data file " + std::string(nim.iname));
   gzbuffer(gz, 1 << 17);
+  // A compressed file's size says nothing about its content: before allocating a large buffer, stream through it
+  // once and count, so a small file whose header claims gigabytes is refused without allocating them.
+  if (nifti_is_gzfile(nim.iname) && data_bytes > (int64_t{256} << 20)) {
+    const int64_t needed = nim.iname_offset + data_bytes;
+    std::vector<char> scratch(1 << 20);
+    int64_t seen = 0;
+    int got = 0;
+    while (seen < needed && (got = gzread(gz, scratch.data(), static_cast<unsigned>(scratch.size()))) > 0) seen += got;
+    if (seen < needed) {
+      gzclose(gz);
+      throw InputError(path, "voxel data truncated or corrupt (expected " + std::to_string(data_bytes) +
+                                 " bytes after the header, the compressed stream holds " +
+                                 std::to_string(std::max<int64_t>(0, seen - nim.iname_offset)) + ")");
+    }
+    gzrewind(gz);
+  }
   nim.data = std::calloc(static_cast<size_t>(data_bytes), 1);  // freed by nifti_image_free
   if (!nim.data) {
     gzclose(gz);
@@ -196,6 +317,13 @@ Image read_nifti(const fs::path& path) {
   dtype_from_nifti(path, nim->datatype);  // refuse unsupported types before reading the data
 
   const int64_t data_bytes = nim->nvox * nim->nbyper;
+  if (nim->nifti_type == NIFTI_FTYPE_NIFTI1_1 || nim->nifti_type == NIFTI_FTYPE_NIFTI2_1) {
+    std::error_code ec;
+    const auto file_size = static_cast<int64_t>(fs::file_size(nim->iname, ec));
+    if (!nifti_is_gzfile(nim->iname) && !ec && nim->iname_offset > file_size)
+      throw InputError(path, "header vox_offset = " + std::to_string(nim->iname_offset) +
+                                 " lies beyond the end of the file (" + std::to_string(file_size) + " bytes)");
+  }
   if (!nifti_is_gzfile(nim->iname)) {
     std::error_code ec;
     const auto file_size = static_cast<int64_t>(fs::file_size(nim->iname, ec));

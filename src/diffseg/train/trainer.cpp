@@ -13,6 +13,7 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/fingerprint.h"
 #include "diffseg/core/progress.h"
+#include "diffseg/core/run_lock.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/core/seed.h"
 #include "diffseg/core/stop_request.h"
@@ -94,6 +95,7 @@ class Trainer {
  private:
   void load_data();
   void prepare_run_folder();
+  void record_run();
   void build();
   void restore();
   bool step();  // one optimizer step; false when the run must stop (signal)
@@ -123,6 +125,7 @@ class Trainer {
   std::unique_ptr<dist::GradientReducer> reducer_;
   Precision precision_ = Precision::float32;
   std::unique_ptr<LossScaler> scaler_;
+  std::unique_ptr<RunLock> lock_;  // held by rank 0 while it writes the run folder
   TrainingState state_;
   TrainResult result_;
   int64_t nonfinite_in_row_ = 0;
@@ -168,6 +171,20 @@ void Trainer::prepare_run_folder() {
     throw UsageError(o_.out.string() + " already holds a run; use --resume to continue it or choose another --out");
   if (!group_->is_main()) return;
   ensure_directory(o_.out / "checkpoints");  // fail early if the run folder cannot be written
+  lock_ = std::make_unique<RunLock>(o_.out, resume_ ? "train --resume" : "train");
+  // Left by a process killed while writing: nobody else can be writing here now.
+  const int stale = remove_abandoned_temporaries(o_.out) + remove_abandoned_temporaries(o_.out / "checkpoints");
+  if (stale > 0) spdlog::info("removed {} unfinished temporary file(s) of an interrupted run", stale);
+}
+
+// Only once the run could be built and, on --resume, its checkpoint loaded: a failed resume leaves the run as it
+// was. A fresh run also drops the log rows of an earlier attempt that died before its first checkpoint.
+void Trainer::record_run() {
+  if (!group_->is_main()) return;
+  if (!resume_) {
+    log_.truncate(0);
+    validation_log_.truncate(0);
+  }
   write_text_atomically(o_.out / "config.yaml", config_.dump());
 }
 
@@ -370,6 +387,7 @@ TrainResult Trainer::run() {
     prepare_run_folder();
     build();
     if (resume_) restore();
+    record_run();
   });
   if (group_->size() > 1)  // reads every training voxel: not for the single-process path
     group_->require_identical("config or dataset", job_fingerprint(config_, *train_cases_));

@@ -1,5 +1,7 @@
 #include "diffseg/train/trainer_options.h"
 
+#include <cmath>
+
 namespace diffseg::train {
 
 TrainerOptions trainer_options_from_config(const Config& c) {
@@ -65,6 +67,17 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   if (o.bucket_mb < 1) throw UsageError("dist.bucket_mb must be >= 1");
   if (o.checkpoint_every < 1 || o.validate_every < 1)
     throw UsageError("train.checkpoint_every and train.validate_every must be >= 1");
+  for (const auto& [key, v] : {std::pair{"train.lr.init", o.lr.init}, {"train.lr.peak", o.lr.peak},
+                               {"train.lr.end", o.lr.end}, {"train.weight_decay", o.weight_decay},
+                               {"train.grad_clip", o.grad_clip}})
+    if (!std::isfinite(v) || v < 0) throw UsageError(std::string(key) + " must be a finite number >= 0");
+  if (o.lr.warmup_steps < 0 || o.lr.decay_steps < 0) throw UsageError("train.lr.warmup_steps/decay_steps must be >= 0");
+  for (int64_t p : o.patch)
+    if (p < 1) throw UsageError("data.patch sizes must be >= 1");
+  for (int64_t v : o.overlap)
+    if (v < 0) throw UsageError("data.overlap values must be >= 0");
+  if (o.workers < 0) throw UsageError("train.workers must be >= 0");
+  if (o.sampler.steps < 1) throw UsageError("eval.steps must be >= 1");
   return o;
 }
 

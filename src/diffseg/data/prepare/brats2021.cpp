@@ -1,6 +1,8 @@
 // BraTS 2021 task 1 training data (Baid et al. 2021), DESIGN §9.0/§9.4: one folder per case,
 // BraTS2021_NNNNN/BraTS2021_NNNNN_{t1,t1ce,t2,flair,seg}.nii.gz, labels {0, 1, 2, 4}. The reference's task is
 // binary: whole tumour (any label ≥ 1). Split over sorted ids in the proportions 938 / 31 / 282 of 1251.
+// brats2021_regions is the challenge's own task: the three sub-regions as classes, scored as the overlapping
+// regions whole tumour, tumour core and enhancing tumour.
 #include <regex>
 
 #include "diffseg/core/error.h"
@@ -45,6 +47,19 @@ DatasetRecipe brats2021_recipe() {
     }
     return cases;
   };
+  return r;
+}
+
+DatasetRecipe brats2021_regions_recipe() {
+  DatasetRecipe r = brats2021_recipe();
+  r.name = "brats2021_regions";
+  r.title = "BraTS 2021 brain tumour MR, three regions (Baid et al., 2021)";
+  r.class_names = {"background", "necrotic tumour core", "peritumoral oedema", "enhancing tumour"};
+  // Raw 4 (enhancing) becomes class 3; raw 3 is not used since BraTS 2017, when non-enhancing tumour (3) was merged
+  // into the necrotic core (1), so a stray 3 goes there too.
+  r.label_map = {0, 1, 2, 1, 3};
+  // The challenge's regions: the network predicts exclusive classes (softmax), evaluation scores their unions.
+  r.regions = {{"whole tumour", {1, 2, 3}}, {"tumour core", {1, 3}}, {"enhancing tumour", {3}}};
   return r;
 }
 

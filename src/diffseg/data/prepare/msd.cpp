@@ -14,6 +14,7 @@ DatasetRecipe msd_recipe(const fs::path& raw) {
   r.modalities = d.modalities;
   for (const auto& [id, name] : d.labels) r.class_names.push_back(name);
   r.raw_label_values = static_cast<int>(r.class_names.size());
+  r.regions = d.regions;  // a dataset.json that defines regions keeps them
   r.discover = [d](const fs::path&) {
     std::vector<RawCase> cases;
     const std::pair<const std::vector<io::DatasetEntry>*, const char*> splits[] = {

@@ -171,6 +171,7 @@ PrepareSummary prepare_dataset(const DatasetRecipe& recipe, const PrepareOptions
   summary.dataset.description = recipe.title + "; prepared by diffseg (" + recipe.preprocess.describe() + ")";
   summary.dataset.modalities = recipe.modalities;
   summary.dataset.preprocessing = recipe.preprocess.to_json();  // what infer applies to a raw scan
+  summary.dataset.regions = recipe.regions;
   for (size_t k = 0; k < recipe.class_names.size(); ++k) summary.dataset.labels[static_cast<int>(k)] = recipe.class_names[k];
   ResultTable table({"id", "split", "shape", "spacing_mm", "foreground_voxels"});
   for (size_t i = 0; i < raw_cases.size(); ++i) {

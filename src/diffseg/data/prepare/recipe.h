@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "diffseg/data/preprocess.h"
+#include "diffseg/io/dataset.h"
 
 namespace diffseg::data {
 
@@ -26,11 +27,12 @@ struct DatasetRecipe {
   int raw_label_values = 0;               // label files hold values in [0, raw_label_values)
   std::vector<int> label_map;             // raw value → class id; empty = identity
   PreprocessOptions preprocess;
+  std::vector<io::Region> regions;        // scored instead of the classes when given (BraTS' overlapping regions)
   // Lists the cases under the user's download folder; InputError naming the folder when the layout is not there.
   std::function<std::vector<RawCase>(const std::filesystem::path& raw)> discover;
 };
 
-// "muscle_us", "amos_ct", "male_pelvic_mr", "brats2021", and "msd" (any folder with an MSD dataset.json,
+// "muscle_us", "amos_ct", "male_pelvic_mr", "brats2021", "brats2021_regions", and "msd" (any folder with an MSD dataset.json,
 // preprocessed as the config's `preprocess:` section says). `raw` is read by recipes whose classes come from it.
 DatasetRecipe recipe_named(const std::string& name, const std::filesystem::path& raw);
 std::vector<std::string> recipe_names();
@@ -39,6 +41,7 @@ DatasetRecipe muscle_us_recipe();
 DatasetRecipe amos_ct_recipe();
 DatasetRecipe male_pelvic_mr_recipe();
 DatasetRecipe brats2021_recipe();
+DatasetRecipe brats2021_regions_recipe();
 DatasetRecipe msd_recipe(const std::filesystem::path& raw);
 
 }  // namespace diffseg::data
