@@ -108,6 +108,11 @@ int run_metrics(const MetricsCmdOptions& o, const GlobalOptions& global) {
     progress.advance();
   }
   progress.finish();
+  // Nothing could be scored: no result files, which would look like a valid empty result.
+  if (failed == static_cast<int>(pairs.size())) {
+    spdlog::error("none of the {} case(s) could be evaluated (see above); no results written", pairs.size());
+    return static_cast<int>(ExitCode::bad_input);
+  }
   if (!o.json.empty()) table.write_json(o.json);
   if (!o.csv.empty()) table.write_csv(o.csv);
   const bool pixels = io::format_of(pairs.front().second) == io::FileFormat::png;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "diffseg/train/run_config_keys.h"
 #include "diffseg/core/config.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/summary.h"
@@ -20,6 +21,7 @@ struct ModelInfoOptions {
 int run_model_info(const ModelInfoOptions& o) {
   Config config = Config::load(o.config);
   for (const std::string& s : o.overrides) config.set(s);
+  train::check_run_config(config);
   const std::string strategy = o.strategy.empty() ? config.get<std::string>("train.strategy", "rec_xT") : o.strategy;
   const int64_t classes = config.require<int64_t>("data.num_classes");
   const train::NetworkInputs inputs = train::network_inputs(strategy, classes);

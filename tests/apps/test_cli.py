@@ -121,6 +121,28 @@ with tempfile.TemporaryDirectory() as tmp:
     nib.save(nib.Nifti1Image(np.zeros((9, 8, 7), np.int16), aff), big)
     rc, out, err = run("metrics", "--pred", small, "--ref", big)
     check("metrics: shape mismatch exits 3 naming the file", rc == 3 and "small.nii.gz" in err, err)
+    bad_json = os.path.join(tmp, "none.json")
+    rc, out, err = run("metrics", "--pred", small, "--ref", big, "--json", bad_json)
+    check("metrics: when every case fails no result file is written (exit 3)",
+          rc == 3 and not os.path.exists(bad_json), (rc, err))
+    for opt, value in [("--tolerance", "-1"), ("--tolerance", "nan")]:
+        rc, out, err = run("metrics", "--pred", small, "--ref", small, opt, value)
+        check(f"metrics {opt} {value}: refused naming the option (exit 2)", rc == 2 and opt in err, (rc, err))
+    for opt, value in [("--noise", "nan"), ("--noise", "-1"), ("--bias", "inf"), ("--spacing", "-1,1,1")]:
+        rc, out, err = run("synth", "--out", os.path.join(tmp, "syn_bad"), "--dims", "3", opt, value)
+        check(f"synth {opt} {value}: refused naming the option (exit 2), nothing written",
+              rc == 2 and opt in err and not os.path.exists(os.path.join(tmp, "syn_bad", "dataset.json")), (rc, err))
+    empty_cfg = os.path.join(tmp, "empty.yaml")
+    open(empty_cfg, "w").close()
+    rc, out, err = run("model-info", "--config", empty_cfg)
+    check("an empty config file is a usage error naming it (exit 2)", rc == 2 and "empty.yaml" in err, (rc, err))
+    rc, out, err = run("model-info", "--config", os.path.join(tmp, "missing.yaml"))
+    check("a missing config file is a usage error naming it (exit 2)", rc == 2 and "missing.yaml" in err, (rc, err))
+    typo_cfg = os.path.join(tmp, "typo.yaml")
+    open(typo_cfg, "w").write(open(os.path.join(configs, "muscle_us.yaml")).read().replace("model:", "modle:"))
+    rc, out, err = run("model-info", "--config", typo_cfg)
+    check("a misspelt section is refused with a suggestion (exit 2)",
+          rc == 2 and "did you mean model." in err, (rc, err[-400:]))
 
 passed = sum(results)
 failed = len(results) - passed

@@ -250,6 +250,33 @@ with tempfile.TemporaryDirectory() as tmp:
         check("brats2021_regions: region Dice equals an independent computation (every case and region)",
               compared == 3 * len(dr["training"]) and worst < 1e-6, (compared, worst))
 
+    # ---- an MSD folder with a listed file missing: that case is skipped, the others prepared; an --out inside the
+    # raw folder is refused before anything is written; when every case fails there is no dataset.json.
+    msd = os.path.join(tmp, "msd_raw")
+    entries = []
+    for i in range(3):
+        save(os.path.join(msd, "imagesTr", f"c{i}.nii.gz"), rng.random((12, 10, 4)).astype(np.float32), (1, 1, 2))
+        save(os.path.join(msd, "labelsTr", f"c{i}.nii.gz"), blob_label((12, 10, 4), [1]), (1, 1, 2))
+        entries.append({"image": f"./imagesTr/c{i}.nii.gz", "label": f"./labelsTr/c{i}.nii.gz"})
+    os.remove(os.path.join(msd, "labelsTr", "c1.nii.gz"))
+    with open(os.path.join(msd, "dataset.json"), "w") as f:
+        json.dump({"name": "msd_mock", "labels": {"0": "background", "1": "organ"}, "training": entries}, f)
+    raw_json = open(os.path.join(msd, "dataset.json")).read()
+    out_m = os.path.join(tmp, "msd_out")
+    rc, so, se = run("prepare", "--dataset", "msd", "--raw", msd, "--out", out_m)
+    check("msd: a listed file that is missing skips only its case",
+          rc == 0 and skipped_ids(out_m) == {"c1"} and len(dataset(out_m)["training"]) == 2, (rc, se[-500:]))
+    rc, so, se = run("prepare", "--dataset", "msd", "--raw", msd, "--out", os.path.join(msd, "prepared"))
+    check("prepare: an --out inside --raw is refused (exit 2), the raw dataset.json untouched",
+          rc == 2 and open(os.path.join(msd, "dataset.json")).read() == raw_json and
+          not os.path.exists(os.path.join(msd, "prepared")), (rc, se[-300:]))
+    for i in (0, 2):
+        os.remove(os.path.join(msd, "labelsTr", f"c{i}.nii.gz"))
+    out_none = os.path.join(tmp, "msd_none")
+    rc, so, se = run("prepare", "--dataset", "msd", "--raw", msd, "--out", out_none)
+    check("prepare: every case failing is exit 3 and leaves no dataset.json",
+          rc == 3 and not os.path.exists(os.path.join(out_none, "dataset.json")), (rc, se[-300:]))
+
     # ---- usage errors
     rc, so, se = run("prepare", "--dataset", "amos_ct", "--raw", os.path.join(tmp, "pelvic_raw"), "--out",
                      os.path.join(tmp, "x"))

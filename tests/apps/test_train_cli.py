@@ -138,7 +138,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for extra, word in [(("--batch-size", "0"), "--batch-size"), (("--max-steps", "-5"), "--max-steps"),
                         (("--accumulate", "0"), "--accumulate"), (("--patch", "0,0"), "--patch"),
                         (("--set", "train.lr.peak=-1"), "train.lr.peak"), (("--seed", "-2"), "--seed"),
-                        (("--set", "data.patch=[0,16]"), "data.patch")]:
+                        (("--set", "data.patch=[0,16]"), "data.patch"),
+                        (("--set", "train.bogus=1"), "train.bogus"), (("--set", "modle.channels=[4]"), "model.channels")]:
         p = subprocess.run(train_args(data, os.path.join(tmp, "bad_opt"), *extra), capture_output=True, text=True,
                            timeout=300)
         check(f"train {' '.join(extra)}: refused naming it (exit 2)",

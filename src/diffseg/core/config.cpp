@@ -1,5 +1,6 @@
 #include "diffseg/core/config.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace diffseg {
@@ -19,18 +20,73 @@ std::vector<std::string> split_path(const std::string& path) {
 }  // namespace
 
 Config Config::load(const std::filesystem::path& path) {
+  // A config is a setting, not input data: its problems are usage errors (exit 2) that name the file.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path, "config file not found");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw UsageError(path.string() + ": config file not found" +
+                     (std::filesystem::is_directory(path, ec) ? " (it is a folder)" : ""));
   try {
     YAML::Node root = YAML::LoadFile(path.string());
-    if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-    if (!root.IsMap()) throw InputError(path, "a config must be a YAML mapping (key: value)");
+    if (!root || root.IsNull()) throw UsageError(path.string() + ": the config file is empty");
+    if (!root.IsMap()) throw UsageError(path.string() + ": a config must be a YAML mapping (key: value)");
     Config c(root);
     c.source_ = path;
     return c;
   } catch (const YAML::ParserException& e) {
-    throw InputError(path, std::string("YAML syntax error: ") + e.what());
+    throw UsageError(path.string() + ": YAML syntax error: " + e.what());
   }
+}
+
+namespace {
+void collect_leaves(const YAML::Node& node, const std::string& prefix, std::vector<std::string>& out) {
+  if (node.IsMap() && node.size() > 0) {
+    for (const auto& kv : node) collect_leaves(kv.second, prefix + (prefix.empty() ? "" : ".") + kv.first.Scalar(), out);
+  } else {
+    out.push_back(prefix);
+  }
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+}  // namespace
+
+void Config::check_known_keys(const std::vector<std::string>& known, const std::vector<std::string>& open_sections,
+                              const std::string& what) const {
+  std::vector<std::string> leaves;
+  collect_leaves(root_, "", leaves);
+  std::string problems;
+  int count = 0;
+  for (const std::string& key : leaves) {
+    if (key.empty()) continue;
+    const bool listed = std::find(known.begin(), known.end(), key) != known.end();
+    const bool inside_open = std::any_of(open_sections.begin(), open_sections.end(), [&](const std::string& s) {
+      return key == s || key.rfind(s + ".", 0) == 0;
+    });
+    if (listed || inside_open) continue;
+    std::string best;
+    size_t best_distance = std::max<size_t>(3, key.size() / 4) + 1;
+    for (const std::string& k : known) {
+      const size_t d = edit_distance(key, k);
+      if (d < best_distance) best_distance = d, best = k;
+    }
+    problems += "\n  " + key + (best.empty() ? "" : " (did you mean " + best + "?)");
+    ++count;
+  }
+  if (count > 0)
+    throw UsageError((source_.empty() ? std::string("the ") + what : source_.string() + " (" + what + ")") +
+                     ": unknown setting" + (count > 1 ? "s" : "") + problems);
 }
 
 YAML::Node Config::find(const std::string& path) const {

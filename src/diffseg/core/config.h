@@ -27,6 +27,12 @@ class Config {
   template <class T> T get(const std::string& path, const T& fallback) const;
   template <class T> T require(const std::string& path) const;
 
+  // UsageError listing every key of the document that is neither in `known` (full dotted paths) nor inside one
+  // of `open_sections` (free-form parts such as a dataset's recorded preprocessing), each with the closest known
+  // key as a suggestion: a typo must not silently fall back to a default. `what` names the kind of config.
+  void check_known_keys(const std::vector<std::string>& known, const std::vector<std::string>& open_sections,
+                        const std::string& what) const;
+
   std::string dump() const;  // YAML text (written into run folders as the effective config)
   const YAML::Node& root() const { return root_; }
 

@@ -282,6 +282,9 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
   const fs::path data_path = o.data.empty() ? run.options.data : o.data;
   const io::Dataset dataset = io::read_dataset(data_path, io::SplitOptions::from_config(run.config));
   const data::CaseCache cases(dataset, o.split, 0, /*skip_bad=*/true);
+  if (cases.size() == 0 && !cases.failures().empty())  // bad data, not a bad request: exit 3
+    throw InputError(data_path, "none of the " + std::to_string(cases.failures().size()) + " case(s) of the " +
+                                    o.split + " split could be read; the first: " + cases.failures().front());
   if (cases.size() == 0)
     throw UsageError("the " + o.split + " split of " + data_path.string() + " has no usable cases");
   std::unique_ptr<TrainedRun> supervised;

@@ -45,6 +45,11 @@ nlohmann::json read_json(const fs::path& p) {
 
 ExperimentSpec load_experiment(const fs::path& yaml) {
   const Config c = Config::load(yaml);
+  // The experiment file's own keys; what `overrides` holds is a run config, checked when each run is built.
+  c.check_known_keys({"name", "config", "data.path", "data.synthetic.dims", "data.synthetic.cases",
+                      "data.synthetic.classes", "data.synthetic.size", "data.synthetic.seed", "strategies",
+                      "samplers", "steps", "seeds", "examples", "ensemble.supervised", "ensemble.with"},
+                     {"overrides"}, "experiment");
   const fs::path base = yaml.parent_path();
   ExperimentSpec s;
   s.name = c.get<std::string>("name", yaml.stem().string());

@@ -94,7 +94,7 @@ void check_files_exist(const fs::path& file, const Dataset& d) {
 
 }  // namespace
 
-Dataset read_dataset(const fs::path& folder_or_file) {
+Dataset read_dataset(const fs::path& folder_or_file, ListedFiles listed) {
   const fs::path file = fs::is_directory(folder_or_file) ? folder_or_file / "dataset.json" : folder_or_file;
   const json doc = read_json_file(file);
   if (!doc.is_object()) throw InputError(file, "expected a JSON object at the top level");
@@ -163,7 +163,7 @@ Dataset read_dataset(const fs::path& folder_or_file) {
   d.test = parse_split(file, d.root, doc, "test", false);
   if (d.training.empty() && d.validation.empty() && d.test.empty())
     throw InputError(file, "lists no cases (\"training\", \"validation\" and \"test\" are all empty or missing)");
-  check_files_exist(file, d);
+  if (listed == ListedFiles::must_exist) check_files_exist(file, d);
   return d;
 }
 

@@ -44,8 +44,11 @@ struct Dataset {
 };
 
 // Accepts the folder or the dataset.json itself. Checks the structure and that every listed file exists; the
-// InputError names dataset.json and the offending entry.
-Dataset read_dataset(const std::filesystem::path& folder_or_file);
+// InputError names dataset.json and the offending entry. `prepare` reads a raw download with
+// ListedFiles::may_be_missing: a missing file is then that case's problem (skipped and reported), not the whole
+// dataset's.
+enum class ListedFiles { must_exist, may_be_missing };
+Dataset read_dataset(const std::filesystem::path& folder_or_file, ListedFiles listed = ListedFiles::must_exist);
 
 // Writes <root>/dataset.json atomically, with paths relative to root.
 void write_dataset(const Dataset& dataset);

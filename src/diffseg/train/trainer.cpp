@@ -144,9 +144,15 @@ void Trainer::load_data() {
       val_.push_back(c);
   const data::CachedCase& first = (*train_cases_)[0];
   k_ = dataset.num_classes();
-  config_.set("data.num_classes=" + std::to_string(k_));
-  config_.set("data.spatial_dims=" + std::to_string(first.spatial_dims));
-  config_.set("data.image_channels=" + std::to_string(first.image.size(0)));
+  // The dataset decides these; a config that says otherwise is told so rather than silently overridden.
+  for (const auto& [key, value] : {std::pair<std::string, int64_t>{"data.num_classes", k_},
+                                   {"data.spatial_dims", first.spatial_dims},
+                                   {"data.image_channels", first.image.size(0)}}) {
+    if (config_.has(key) && config_.get<int64_t>(key, value) != value && group_->is_main())
+      spdlog::warn("{} = {} in the config, but the dataset has {}: using the dataset's", key,
+                   config_.get<int64_t>(key, value), value);
+    config_.set(key + "=" + std::to_string(value));
+  }
   config_.set("train.strategy=" + o_.strategy);
   // How the data was made from raw scans (dataset.json), so `infer` can do the same to a raw scan; and the
   // training spacing, so it can warn about an input far from it.

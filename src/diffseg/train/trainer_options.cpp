@@ -2,9 +2,12 @@
 
 #include <cmath>
 
+#include "diffseg/train/run_config_keys.h"
+
 namespace diffseg::train {
 
 TrainerOptions trainer_options_from_config(const Config& c) {
+  check_run_config(c);  // every run config passes here: a misspelt key is an error, not a default
   TrainerOptions o;
   o.data = c.get<std::string>("data.path", "");
   o.strategy = c.get<std::string>("train.strategy", o.strategy);

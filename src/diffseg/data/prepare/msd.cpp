@@ -7,7 +7,7 @@ namespace diffseg::data {
 namespace fs = std::filesystem;
 
 DatasetRecipe msd_recipe(const fs::path& raw) {
-  const io::Dataset d = io::read_dataset(raw);
+  const io::Dataset d = io::read_dataset(raw, io::ListedFiles::may_be_missing);  // missing files: skipped cases
   DatasetRecipe r;
   r.name = "msd";
   r.title = d.name.empty() ? "dataset.json at " + raw.string() : d.name;

@@ -1,5 +1,6 @@
 #include "diffseg/data/prepare/prepare_dataset.h"
 
+#include <algorithm>
 #include <omp.h>
 
 #include <fstream>
@@ -114,6 +115,15 @@ std::string spacing_text(const PreparedCase& c) {
 }  // namespace
 
 PrepareSummary prepare_dataset(const DatasetRecipe& recipe, const PrepareOptions& o) {
+  // The download is never written into: an --out at or inside --raw would replace its dataset.json or mix files.
+  {
+    std::error_code ec;
+    const fs::path raw = fs::weakly_canonical(o.raw, ec), out = fs::weakly_canonical(o.out, ec);
+    const auto [r, _] = std::mismatch(raw.begin(), raw.end(), out.begin(), out.end());
+    if (r == raw.end())
+      throw UsageError("--out " + o.out.string() + " is the raw folder or inside it; choose a folder outside " +
+                       o.raw.string());
+  }
   std::vector<RawCase> raw_cases = recipe.discover(o.raw);
   if (raw_cases.empty()) throw InputError(o.raw, "no cases found for dataset " + recipe.name);
   // Output names and markers are per id: a name used in two splits gets the split appended.
@@ -191,11 +201,17 @@ PrepareSummary prepare_dataset(const DatasetRecipe& recipe, const PrepareOptions
     table.add({p.id, p.split, shape_text(p), spacing_text(p), foreground});
     summary.cases.push_back(p);
   }
+  ResultTable skipped_table({"id", "problem"});
+  for (const auto& s : summary.skipped) skipped_table.add({s.id, s.problem});
+  if (summary.cases.empty()) {
+    // Every case failed: say why (skipped.csv) but write no dataset.json that looks usable.
+    skipped_table.write_csv(o.out / "skipped.csv");
+    throw InputError(o.raw, "none of the " + std::to_string(raw_cases.size()) + " case(s) could be prepared; the "
+                                "first problem: " + (summary.skipped.empty() ? std::string("?") : summary.skipped.front().problem));
+  }
   io::write_dataset(summary.dataset);
   table.write_csv(o.out / "cases.csv");
-  ResultTable skipped({"id", "problem"});
-  for (const auto& s : summary.skipped) skipped.add({s.id, s.problem});
-  skipped.write_csv(o.out / "skipped.csv");
+  skipped_table.write_csv(o.out / "skipped.csv");
   return summary;
 }
 
