@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "diffseg/core/error.h"
@@ -139,4 +141,37 @@ TEST(ModelGrid, RefusesScansTheRunCannotSegment) {
   two_channels.image_channels = 2;
   EXPECT_THROW(to_model_grid(volume, two_channels, InputKind::automatic, "v.nii.gz"), InputError);
   EXPECT_THROW(parse_input_kind("scanner"), UsageError);
+}
+
+// MR intensities have no fixed scale: with a percentile recipe, a scan and the same scan in other units (x 37 + 5)
+// reach the network as the same image.
+TEST(ModelGrid, PercentileRecipeIgnoresTheScannersIntensityScale) {
+  data::PreprocessOptions recipe;
+  recipe.intensity = {data::IntensityOptions::Mode::percentile, 0.5, 99.5};
+  const TrainedRun run = fake_run(3, 2, recipe);
+  const at::Tensor values = torch::rand({4, 6, 7}) * 300;
+  const ModelInput a = to_model_grid(scan_of(values, {}), run, InputKind::automatic, "mr.nii.gz");
+  const ModelInput b = to_model_grid(scan_of(values * 37 + 5, {}), run, InputKind::automatic, "mr_units.nii.gz");
+  ASSERT_TRUE(a.transformed && b.transformed);
+  EXPECT_LT((data::to_tensor(a.image) - data::to_tensor(b.image)).abs().max().item<double>(), 1e-4);
+}
+
+// Without resampling in the recipe the network sees the scan's own spacing: 10x from the training spacing warns.
+TEST(ModelGrid, SpacingFarFromTheTrainingSpacingIsWarnedAbout) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  spdlog::default_logger()->sinks().push_back(sink);
+  TrainedRun run = fake_run(3, 2, std::nullopt);
+  run.config.set("data.spacing_xyz=[1.0, 1.0, 2.0]");
+  io::Geometry near, far;
+  near.spacing = {1.2, 0.9, 2.5};
+  far.spacing = {12.0, 1.0, 2.0};
+  to_model_grid(scan_of(torch::rand({3, 4, 5}), near), run, InputKind::automatic, "near.nii.gz");
+  const size_t after_near = sink->last_formatted().size();
+  to_model_grid(scan_of(torch::rand({3, 4, 5}), far), run, InputKind::automatic, "far.nii.gz");
+  const auto lines = sink->last_formatted();
+  spdlog::default_logger()->sinks().pop_back();
+  EXPECT_EQ(after_near, 0u);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("far.nii.gz"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("10x"), std::string::npos) << lines[0];
 }
