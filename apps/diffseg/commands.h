@@ -34,8 +34,7 @@ enum class Sign { positive, non_negative };
 std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option, Sign sign = Sign::positive);
 std::vector<double> parse_double_list(const std::string& text, const std::string& option);
 
-// Range checks for numeric options (CLI11 names the option in its message; exit 2). NaN and infinities fail both.
+// Range check for numeric options (CLI11 names the option in its message; exit 2). NaN and infinities fail it.
 CLI::Validator finite_at_least(double low);
-CLI::Validator finite_above(double low);
 
 }  // namespace diffseg::cli

@@ -34,8 +34,9 @@ std::vector<double> parse_double_list(const std::string& text, const std::string
 }
 
 CLI::Validator finite_at_least(double low) {
+  const std::string rule = ">= " + std::to_string(low);
   return CLI::Validator(
-      [low](std::string& text) -> std::string {
+      [low, rule](std::string& text) -> std::string {
         double v = 0;
         try {
           size_t used = 0;
@@ -44,27 +45,10 @@ CLI::Validator finite_at_least(double low) {
         } catch (const std::exception&) {
           return "'" + text + "' is not a number";
         }
-        if (!std::isfinite(v) || v < low) return text + " is not a finite number >= " + std::to_string(low);
+        if (!std::isfinite(v) || !(v >= low)) return text + " is not a finite number " + rule;
         return "";
       },
-      "NUMBER >= " + std::to_string(low));
-}
-
-CLI::Validator finite_above(double low) {
-  return CLI::Validator(
-      [low](std::string& text) -> std::string {
-        double v = 0;
-        try {
-          size_t used = 0;
-          v = std::stod(text, &used);
-          if (used != text.size()) return "'" + text + "' is not a number";
-        } catch (const std::exception&) {
-          return "'" + text + "' is not a number";
-        }
-        if (!std::isfinite(v) || !(v > low)) return text + " is not a finite number > " + std::to_string(low);
-        return "";
-      },
-      "NUMBER > " + std::to_string(low));
+      "NUMBER " + rule);
 }
 
 }  // namespace diffseg::cli

@@ -10,17 +10,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, finish  # noqa: E402
+
 import nibabel as nib
 import numpy as np
 
 BIN, BUILD, SOURCE = sys.argv[1:4]
 TORCH_DIR = sys.argv[4] if len(sys.argv) > 4 else ""
-results = []
-
-
-def check(name, condition, detail=""):
-    results.append(bool(condition))
-    print(("ok     " if condition else "FAILED ") + name + ("" if condition else f"  -- {str(detail)[-2000:]}"), flush=True)
 
 
 def sh(*cmd, timeout=900):
@@ -71,5 +68,4 @@ with tempfile.TemporaryDirectory() as tmp:
         same = False
     check("its label map equals `diffseg infer`'s (values and affine)", same, out2)
 
-print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
-sys.exit(0 if all(results) else 1)
+finish()

@@ -16,18 +16,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, finish  # noqa: E402
+
 import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
-results = []
-
-
-def check(name, condition, detail=""):
-    results.append(bool(condition))
-    print(("ok     " if condition else "FAILED ") + name + ("" if condition else f"  -- {str(detail)[-1500:]}"), flush=True)
 
 
 def run(*args, timeout=900):
@@ -171,5 +168,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("infer: an output folder that would overwrite the input is refused (exit 2)",
           rc == 2 and "overwrite" in err and os.path.getsize(case) > 0, (rc, err))
 
-print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
-sys.exit(0 if all(results) else 1)
+finish()
