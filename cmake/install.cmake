@@ -17,4 +17,5 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/diffsegConfig.cmake.in
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/diffsegConfigVersion.cmake
                                  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/diffsegConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/diffsegConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/wheel_cuda_libraries.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/diffseg)

@@ -3,7 +3,9 @@
 against the installed package with find_package(diffseg), and check that the example segments a scan exactly as
 `diffseg infer` does (same labels, same affine).
 
-Usage: test_embedding.py PATH/TO/diffseg BUILD_DIR SOURCE_DIR [Torch_DIR]   (prints 'N passed, N failed')
+Usage: test_embedding.py PATH/TO/diffseg BUILD_DIR SOURCE_DIR   (prints 'N passed, N failed')
+The example is configured with the LibTorch settings of BUILD_DIR's cache (CMAKE_PREFIX_PATH for a torch wheel,
+the CUDA toolkit for a CUDA wheel), as a user building against that diffseg would pass them.
 """
 import os
 import subprocess
@@ -17,7 +19,14 @@ import nibabel as nib
 import numpy as np
 
 BIN, BUILD, SOURCE = sys.argv[1:4]
-TORCH_DIR = sys.argv[4] if len(sys.argv) > 4 else ""
+
+
+def cached(name):
+    """A value of BUILD's CMakeCache.txt, or None."""
+    for line in open(os.path.join(BUILD, "CMakeCache.txt")):
+        if line.startswith(name + ":"):
+            return line.split("=", 1)[1].strip()
+    return None
 
 
 def sh(*cmd, timeout=900):
@@ -35,9 +44,12 @@ with tempfile.TemporaryDirectory() as tmp:
 
     example = os.path.join(tmp, "example")
     args = ["cmake", "-S", os.path.join(SOURCE, "examples", "segment_scan"), "-B", example, "-G", "Ninja",
-            "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_PREFIX_PATH={prefix}"]
-    if TORCH_DIR:
-        args.append(f"-DTorch_DIR={TORCH_DIR}")
+            "-DCMAKE_BUILD_TYPE=Release"]
+    torch_prefix = cached("CMAKE_PREFIX_PATH")  # a torch wheel: its CMake prefix, also for its Caffe2 config
+    args.append("-DCMAKE_PREFIX_PATH=" + ";".join(filter(None, [prefix, torch_prefix])))
+    for name in ("CMAKE_CUDA_COMPILER", "CUDA_TOOLKIT_ROOT_DIR", "TORCH_CUDA_ARCH_LIST"):
+        if cached(name):
+            args.append(f"-D{name}={cached(name)}")
     system_fmt = os.path.join(BUILD, "system-fmt")
     if os.path.isdir(system_fmt):  # a torch wheel: its fmt must not shadow the system's (docs/gpu.md)
         args.append(f"-DCMAKE_CXX_FLAGS=-I{system_fmt}")
