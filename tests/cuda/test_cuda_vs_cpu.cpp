@@ -103,6 +103,14 @@ std::pair<model::UNet, model::UNet> twin_networks(const model::UNetOptions& o) {
   return {cpu, cuda};
 }
 
+// The twins in inference mode (dropout off), for the sampling tests.
+std::pair<model::UNet, model::UNet> eval_twin_networks(const model::UNetOptions& o) {
+  auto nets = twin_networks(o);
+  nets.first->eval();
+  nets.second->eval();
+  return nets;
+}
+
 std::vector<int64_t> with_batch(int64_t batch, int64_t channels, std::vector<int64_t> spatial) {
   spatial.insert(spatial.begin(), {batch, channels});
   return spatial;
@@ -165,10 +173,8 @@ TEST_F(CudaVsCpu, SamplerSteps) {
 // the previous step's output: 1e-3.
 TEST_F(CudaVsCpu, SamplerChains) {
   const auto o = small_options(2);
-  const auto nets = twin_networks(o);
+  const auto nets = eval_twin_networks(o);
   model::UNet cpu = nets.first, cuda = nets.second;  // named variables: lambdas capture them below
-  cpu->eval();
-  cuda->eval();
   torch::NoGradGuard no_grad;
   torch::manual_seed(3);
   const at::Tensor image = torch::rand({2, 1, 32, 32});
@@ -271,10 +277,8 @@ TEST_F(CudaVsCpu, TrainingLossCurve) {
 // between two classes may flip.
 TEST_F(CudaVsCpu, SlidingWindowInference3D) {
   const auto o = small_options(3);
-  const auto nets = twin_networks(o);
+  const auto nets = eval_twin_networks(o);
   model::UNet cpu = nets.first, cuda = nets.second;  // named variables: lambdas capture them below
-  cpu->eval();
-  cuda->eval();
   torch::NoGradGuard no_grad;
   torch::manual_seed(6);
   const at::Tensor volume = torch::rand({1, 24, 16, 20});

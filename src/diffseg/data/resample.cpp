@@ -22,31 +22,12 @@ std::array<int64_t, 3> resampled_size(const io::Image& image, const std::array<d
   return out;
 }
 
-namespace {
-using Matrix4 = std::array<std::array<double, 4>, 4>;
-
-// Inverse of an affine voxel → world map (its 3x3 part must be invertible: geometry checks guarantee it).
-Matrix4 inverse_affine(const io::Affine& a) {
-  const double m00 = a[0][0], m01 = a[0][1], m02 = a[0][2], m10 = a[1][0], m11 = a[1][1], m12 = a[1][2],
-               m20 = a[2][0], m21 = a[2][1], m22 = a[2][2];
-  const double det = m00 * (m11 * m22 - m12 * m21) - m01 * (m10 * m22 - m12 * m20) + m02 * (m10 * m21 - m11 * m20);
-  if (!(std::abs(det) > 0)) throw std::invalid_argument("resample_onto: singular affine");
-  Matrix4 r{};
-  r[0] = {(m11 * m22 - m12 * m21) / det, (m02 * m21 - m01 * m22) / det, (m01 * m12 - m02 * m11) / det, 0};
-  r[1] = {(m12 * m20 - m10 * m22) / det, (m00 * m22 - m02 * m20) / det, (m02 * m10 - m00 * m12) / det, 0};
-  r[2] = {(m10 * m21 - m11 * m20) / det, (m01 * m20 - m00 * m21) / det, (m00 * m11 - m01 * m10) / det, 0};
-  for (int i = 0; i < 3; ++i) r[i][3] = -(r[i][0] * a[0][3] + r[i][1] * a[1][3] + r[i][2] * a[2][3]);
-  r[3] = {0, 0, 0, 1};
-  return r;
-}
-}  // namespace
-
 at::Tensor resample_onto(const at::Tensor& values, const io::Geometry& from, int nd, const io::Geometry& to,
                          const std::array<int64_t, 3>& out, Interpolation interpolation, Outside outside) {
   // Source voxel index of target voxel (i, j, k): inverse(from) · to · (i, j, k, 1).
-  const Matrix4 inv = inverse_affine(from.affine());
+  const io::Affine inv = io::inverse_affine(from.affine());
   const io::Affine t = to.affine();
-  Matrix4 m{};
+  io::Affine m{};
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) {
       double sum = 0;

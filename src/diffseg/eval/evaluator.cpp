@@ -21,7 +21,6 @@
 #include "diffseg/eval/inference.h"
 #include "diffseg/eval/model_grid.h"
 #include "diffseg/data/tensor_image.h"
-#include "diffseg/io/image_file.h"
 #include "diffseg/io/splits.h"
 #include "diffseg/metrics/mask_postprocess.h"
 #include "diffseg/metrics/regions.h"
@@ -245,10 +244,8 @@ struct CaseEvaluator {
       const fs::path dir = out / "predictions";
       ensure_directory(dir);
       const at::Tensor p = on_case_grid(prediction.mean_probabilities);
-      const at::Tensor labels = final_labels(p, run).to(torch::kByte);
-      io::write_image(dir / (c.id + ".nii.gz"), data::to_image(labels, c.spatial_dims, c.geometry));
-      io::write_image(dir / (c.id + "_uncertainty.nii.gz"),
-                      data::to_image(normalised_entropy(p), c.spatial_dims, c.geometry));
+      write_label_map(dir / (c.id + ".nii.gz"), p, run, c.spatial_dims, c.geometry);
+      write_uncertainty_map(dir / (c.id + "_uncertainty.nii.gz"), p, c.spatial_dims, c.geometry);
     }
     if (static_cast<int64_t>(i) < o.examples) {
       // Figures for the report: image, truth, each step's scored prediction (seed 0), and the uncertainty map.
@@ -259,9 +256,8 @@ struct CaseEvaluator {
                                           normalised_entropy(on_case_grid(prediction.mean_probabilities)), k);
     }
     if (supervised) {
-      InferenceOptions so = inference;
-      so.seeds = 1;
-      const at::Tensor sup = on_case_grid(predict_case(*supervised, image, i, so).mean_probabilities);
+      // A supervised run has one seed and one step (seeds_of, steps_of), whatever was asked for the diffusion run.
+      const at::Tensor sup = on_case_grid(predict_case(*supervised, image, i, inference).mean_probabilities);
       // Probabilities of each model averaged (DESIGN §14.7); the diffusion side is seed 0's last step.
       const at::Tensor p_diff = on_case_grid(torch::softmax(prediction.first_seed[steps - 1], 0));
       const CaseScores e = score((sup + p_diff) / 2, run, -1, 0);

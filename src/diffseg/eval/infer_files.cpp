@@ -49,10 +49,6 @@ bool same_file(const fs::path& a, const fs::path& b) {
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
 }
 
-void write_labels(const fs::path& path, const at::Tensor& labels, const io::Image& like) {
-  io::write_image(path, data::to_image(labels.to(torch::kByte), like.spatial_dims(), like.geometry()));
-}
-
 }  // namespace
 
 InferSummary infer_files(const InferRequest& o, c10::Device device, const dist::LaunchEnv& env) {
@@ -78,21 +74,20 @@ InferSummary infer_files(const InferRequest& o, c10::Device device, const dist::
       for (const fs::path& p : all[i]) channels.push_back(io::read_image(p).cast(io::DType::float32));
       const io::Image scan = channels.size() == 1 ? channels.front() : io::Image::stack_channels(channels);
       const ModelInput input = to_model_grid(scan, run, o.input_kind, first.string());
-      spdlog::debug("{}: {}", first.string(), input.description);
       if (input.transformed) spdlog::info("{}: {}", first.filename().string(), input.description);
+      else spdlog::debug("{}: {}", first.string(), input.description);
       const CasePrediction prediction = predict_case(run, data::to_tensor(input.image).to(device), i, o.inference);
       // Probabilities go back to the scan's grid first; labels and entropy are taken there.
+      const int nd = scan.spatial_dims();
       const at::Tensor p = to_scan_grid(prediction.mean_probabilities, input.image, scan);
-      write_labels(output_name(o.output, first, ""), final_labels(p, run), scan);
+      write_label_map(output_name(o.output, first, ""), p, run, nd, scan.geometry());
       if (o.save_steps)
-        for (int64_t t = 0; t < prediction.first_seed.size(0); ++t) {
-          const at::Tensor step = to_scan_grid(torch::softmax(prediction.first_seed[t], 0), input.image, scan);
-          write_labels(output_name(o.output, first, "_step" + std::to_string(t + 1)), final_labels(step, run), scan);
-        }
-      if (o.uncertainty) {
-        io::write_image(o.output / (io::stem_of(first) + "_uncertainty.nii.gz"),
-                        data::to_image(normalised_entropy(p), scan.spatial_dims(), scan.geometry()));
-      }
+        for (int64_t t = 0; t < prediction.first_seed.size(0); ++t)
+          write_label_map(output_name(o.output, first, "_step" + std::to_string(t + 1)),
+                          to_scan_grid(torch::softmax(prediction.first_seed[t], 0), input.image, scan), run, nd,
+                          scan.geometry());
+      if (o.uncertainty)
+        write_uncertainty_map(o.output / (io::stem_of(first) + "_uncertainty.nii.gz"), p, nd, scan.geometry());
       ++summary.written;
     } catch (const InputError& e) {
       spdlog::error("{}", e.what());

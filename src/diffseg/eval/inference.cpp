@@ -6,6 +6,9 @@
 
 #include <torch/torch.h>
 
+#include "diffseg/data/tensor_image.h"
+#include "diffseg/io/image_file.h"
+
 namespace diffseg::eval {
 
 train::PredictOptions predict_options(const TrainedRun& run, const InferenceOptions& o) {
@@ -59,6 +62,16 @@ at::Tensor final_labels(const at::Tensor& scores, const TrainedRun& run) {
 at::Tensor normalised_entropy(const at::Tensor& p) {
   const double log_k = std::log(static_cast<double>(std::max<int64_t>(2, p.size(0))));
   return (-(p * p.clamp_min(1e-12).log()).sum(0) / log_k).to(torch::kFloat);
+}
+
+void write_label_map(const std::filesystem::path& path, const at::Tensor& probabilities, const TrainedRun& run,
+                     int spatial_dims, const io::Geometry& geometry) {
+  io::write_image(path, data::to_image(final_labels(probabilities, run).to(torch::kByte), spatial_dims, geometry));
+}
+
+void write_uncertainty_map(const std::filesystem::path& path, const at::Tensor& probabilities, int spatial_dims,
+                           const io::Geometry& geometry) {
+  io::write_image(path, data::to_image(normalised_entropy(probabilities), spatial_dims, geometry));
 }
 
 }  // namespace diffseg::eval

@@ -4,6 +4,7 @@
 // the same noise for a case, the seed ensemble (each seed's last-step class probabilities averaged), the run's
 // post-processing of every label map, and the uncertainty map.
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "diffseg/diffusion/sampler.h"
 #include "diffseg/eval/trained_run.h"
+#include "diffseg/io/geometry.h"
 #include "diffseg/train/predictor.h"
 
 namespace diffseg::eval {
@@ -48,5 +50,13 @@ at::Tensor final_labels(const at::Tensor& scores, const TrainedRun& run);
 // Predictive entropy of class probabilities (K, *spatial) divided by log K, so 0 means every seed agrees with
 // certainty and 1 a uniform distribution, whatever the number of classes. float32 (*spatial).
 at::Tensor normalised_entropy(const at::Tensor& probabilities);
+
+// The files a prediction becomes — the same for `infer` and `evaluate --save-predictions`: the final label map of
+// class probabilities (K, *spatial) as uint8 in the image's format (by extension), and their uncertainty map
+// (normalised_entropy) as float32.
+void write_label_map(const std::filesystem::path& path, const at::Tensor& probabilities, const TrainedRun& run,
+                     int spatial_dims, const io::Geometry& geometry);
+void write_uncertainty_map(const std::filesystem::path& path, const at::Tensor& probabilities, int spatial_dims,
+                           const io::Geometry& geometry);
 
 }  // namespace diffseg::eval

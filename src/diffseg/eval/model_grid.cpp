@@ -24,23 +24,22 @@ InputKind parse_input_kind(const std::string& text) {
 namespace {
 
 // Why the scan is not yet on the model's grid, or "" when every property the recipe sets already holds.
-std::string why_raw(const io::Image& scan, const at::Tensor& values, const data::PreprocessOptions& r) {
+// `lowest` and `highest`: the scan's intensity range.
+std::string why_raw(const io::Image& scan, double lowest, double highest, const data::PreprocessOptions& r) {
   const int nd = scan.spatial_dims();
   if (r.reorient && nd == 3 && !data::canonical_axis_mapping(scan.geometry()).identity())
     return "not in RAS+ orientation";
   if (r.spacing_xyz)
     for (int j = 0; j < nd; ++j)
       if (std::abs(scan.geometry().spacing[j] / (*r.spacing_xyz)[j] - 1.0) > 0.01) return "not at the training spacing";
-  if (r.intensity.mode != data::IntensityOptions::Mode::none) {
-    const double lo = values.min().item<double>(), hi = values.max().item<double>();
-    if (lo < -1e-3 || hi > 1 + 1e-3) return "intensities outside [0, 1]";
-  }
+  if (r.intensity.mode != data::IntensityOptions::Mode::none && (lowest < -1e-3 || highest > 1 + 1e-3))
+    return "intensities outside [0, 1]";
   return "";
 }
 
-std::string format_spacing(const io::Geometry& g, int nd) {
+std::string format_spacing(const std::vector<double>& spacing) {
   std::ostringstream s;
-  for (int j = 0; j < nd; ++j) s << (j ? " x " : "") << g.spacing[j];
+  for (size_t j = 0; j < spacing.size(); ++j) s << (j ? " x " : "") << spacing[j];
   return s.str() + " mm";
 }
 
@@ -56,12 +55,12 @@ ModelInput to_model_grid(const io::Image& scan, const TrainedRun& run, InputKind
   const io::Image as_float = scan.cast(io::DType::float32);
   const at::Tensor values = data::to_tensor(as_float);
   if (!torch::isfinite(values).all().item<bool>()) throw InputError(name, "holds NaN or infinite voxel values");
-  if ((values.max() - values.min()).item<double>() <= 0)
-    throw InputError(name, "is constant (every voxel has the same value): nothing to segment");
+  const double lowest = values.min().item<double>(), highest = values.max().item<double>();
+  if (!(highest > lowest)) throw InputError(name, "is constant (every voxel has the same value): nothing to segment");
 
   ModelInput out{as_float, false, "used as it is"};
   if (run.preprocessing && kind != InputKind::prepared) {
-    const std::string raw = why_raw(scan, values, *run.preprocessing);
+    const std::string raw = why_raw(scan, lowest, highest, *run.preprocessing);
     if (kind == InputKind::raw || !raw.empty()) {
       data::PreprocessOptions recipe = *run.preprocessing;
       recipe.shape_xyz.reset();
@@ -80,15 +79,13 @@ ModelInput to_model_grid(const io::Image& scan, const TrainedRun& run, InputKind
   // A spacing far from the training spacing means structures of another size than the network learnt.
   if (run.config.has("data.spacing_xyz")) {
     const auto trained = run.config.get<std::vector<double>>("data.spacing_xyz", {});
-    for (int j = 0; j < static_cast<int>(trained.size()) && j < out.image.spatial_dims(); ++j) {
-      const double ratio = out.image.geometry().spacing[j] / trained[j];
+    const int nd = out.image.spatial_dims();
+    const std::vector<double> seen(out.image.geometry().spacing.begin(), out.image.geometry().spacing.begin() + nd);
+    for (int j = 0; j < static_cast<int>(trained.size()) && j < nd; ++j) {
+      const double ratio = seen[j] / trained[j];
       if (ratio > 10 || ratio < 0.1) {
         spdlog::warn("{}: the network sees a spacing of {}, the run was trained at {}: more than 10x apart", name,
-                     format_spacing(out.image.geometry(), out.image.spatial_dims()), [&] {
-                       std::ostringstream s;
-                       for (size_t i = 0; i < trained.size(); ++i) s << (i ? " x " : "") << trained[i];
-                       return s.str() + " mm";
-                     }());
+                     format_spacing(seen), format_spacing(trained));
         break;
       }
     }
@@ -98,7 +95,7 @@ ModelInput to_model_grid(const io::Image& scan, const TrainedRun& run, InputKind
 
 at::Tensor to_scan_grid(const at::Tensor& probabilities, const io::Image& model_grid, const io::Image& scan) {
   const int nd = scan.spatial_dims();
-  bool same = model_grid.geometry().approx_equal(scan.geometry(), 1e-6) &&
+  const bool same = model_grid.geometry().approx_equal(scan.geometry(), 1e-6) &&
               data::size_xyz(model_grid) == data::size_xyz(scan);
   if (same) return probabilities;
   at::Tensor p = data::resample_onto(probabilities, model_grid.geometry(), nd, scan.geometry(), data::size_xyz(scan),

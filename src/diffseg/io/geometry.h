@@ -27,4 +27,9 @@ struct Geometry {
 
 std::string format_affine(const Affine& affine);
 
+// Determinant of the affine's 3x3 (voxel axes → world) part: 0 for a degenerate mapping.
+double linear_determinant(const Affine& affine);
+// The world → voxel map of a voxel → world affine; std::invalid_argument when its 3x3 part is singular.
+Affine inverse_affine(const Affine& affine);
+
 }  // namespace diffseg::io

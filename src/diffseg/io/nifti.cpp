@@ -160,17 +160,17 @@ int nifti_from_dtype(DType dtype) {
 // A usable voxel → world mapping: finite, with a non-degenerate 3x3 part (columns of non-zero length that are
 // not parallel).
 bool usable(const nifti_dmat44& m, int spatial_dims) {
+  Affine a{};
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) a[r][c] = m.m[r][c];
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 4; ++c)
-      if (!std::isfinite(m.m[r][c])) return false;
-  auto column_norm = [&](int c) { return std::sqrt(m.m[0][c] * m.m[0][c] + m.m[1][c] * m.m[1][c] + m.m[2][c] * m.m[2][c]); };
+      if (!std::isfinite(a[r][c])) return false;
+  auto column_norm = [&](int c) { return std::sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]); };
   for (int c = 0; c < spatial_dims; ++c)
     if (!(column_norm(c) > 1e-9)) return false;
   if (spatial_dims < 3) return true;
-  const double det = m.m[0][0] * (m.m[1][1] * m.m[2][2] - m.m[1][2] * m.m[2][1]) -
-                     m.m[0][1] * (m.m[1][0] * m.m[2][2] - m.m[1][2] * m.m[2][0]) +
-                     m.m[0][2] * (m.m[1][0] * m.m[2][1] - m.m[1][1] * m.m[2][0]);
-  return std::abs(det) > 1e-9 * column_norm(0) * column_norm(1) * column_norm(2);
+  return std::abs(linear_determinant(a)) > 1e-9 * column_norm(0) * column_norm(1) * column_norm(2);
 }
 
 // The sform when it is set and usable, else the qform, else pixdim along the axes — never a silent invention: a
@@ -196,13 +196,10 @@ Affine best_affine(const fs::path& path, const nifti_image& nim, int spatial_dim
       for (int c = 0; c < 4; ++c) a[r][c] = m->m[r][c];
     return a;
   }
-  // No orientation at all: pixdim along the axes, origin 0 (what NIfTI prescribes), if pixdim is a spacing.
+  // No orientation at all: pixdim along the axes, origin 0 (what NIfTI prescribes). check_header_fields has
+  // already refused a non-positive pixdim of a spatial axis here; an unused third axis of a 2D image may be 0.
   const double spacing[3] = {nim.dx, nim.dy, nim.dz};
-  for (int j = 0; j < spatial_dims; ++j)
-    if (!(spacing[j] > 0) || !std::isfinite(spacing[j]))
-      throw InputError(path, "header pixdim[" + std::to_string(j + 1) + "] = " + std::to_string(spacing[j]) +
-                                 " and no sform or qform: the voxel spacing must be positive");
-  for (int j = 0; j < 3; ++j) a[j][j] = j < spatial_dims ? spacing[j] : (spacing[j] > 0 ? spacing[j] : 1.0);
+  for (int j = 0; j < 3; ++j) a[j][j] = spacing[j] > 0 ? spacing[j] : 1.0;
   a[3][3] = 1.0;
   return a;
 }

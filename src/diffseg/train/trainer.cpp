@@ -151,7 +151,7 @@ void Trainer::load_data() {
     if (config_.has(key) && config_.get<int64_t>(key, value) != value && group_->is_main())
       spdlog::warn("{} = {} in the config, but the dataset has {}: using the dataset's", key,
                    config_.get<int64_t>(key, value), value);
-    config_.set(key + "=" + std::to_string(value));
+    config_.set_node(key, YAML::Node(value));
   }
   config_.set("train.strategy=" + o_.strategy);
   // How the data was made from raw scans (dataset.json), so `infer` can do the same to a raw scan; and the
