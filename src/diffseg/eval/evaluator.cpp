@@ -258,7 +258,7 @@ struct CaseEvaluator {
     if (supervised) {
       // A supervised run has one seed and one step (seeds_of, steps_of), whatever was asked for the diffusion run.
       const at::Tensor sup = on_case_grid(predict_case(*supervised, image, i, inference).mean_probabilities);
-      // Probabilities of each model averaged (DESIGN §14.7); the diffusion side is seed 0's last step.
+      // The two models' class probabilities averaged (the paper's ensemble); the diffusion side is seed 0's last step.
       const at::Tensor p_diff = on_case_grid(torch::softmax(prediction.first_seed[steps - 1], 0));
       const CaseScores e = score((sup + p_diff) / 2, run, -1, 0);
       const CaseScores su = score(sup, *supervised, -1, 0);
