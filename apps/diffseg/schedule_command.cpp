@@ -12,6 +12,7 @@ namespace {
 struct ScheduleCmdOptions {
   std::string name = "linear";
   int64_t steps = 1001;
+  int64_t schedule_points = 1001;
   int64_t inference_steps = 0;
   double beta_start = 1e-4, beta_end = 0.02;
   bool csv = false;
@@ -21,6 +22,7 @@ int run_schedule(const ScheduleCmdOptions& o) {
   diffusion::ScheduleOptions s;
   s.name = diffusion::parse_beta_schedule(o.name);
   s.num_timesteps = o.steps;
+  s.schedule_points = o.schedule_points;
   s.beta_start = o.beta_start;
   s.beta_end = o.beta_end;
   diffusion::GaussianDiffusion d = diffusion::GaussianDiffusion::from_schedule(s);
@@ -46,7 +48,11 @@ void add_schedule_command(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand("schedule", "Print a diffusion noise schedule: t, beta, alpha_bar, ...");
   cmd->add_option("--name", o->name, "linear, quadratic, cosine, cosine_reference, warmup10, warmup50")
       ->capture_default_str();
-  cmd->add_option("--steps", o->steps, "training timesteps")->check(CLI::Range(int64_t{2}, int64_t{100000}))
+  cmd->add_option("--steps", o->steps, "points of the training chain (fewer than --schedule-points: respaced from it)")
+      ->check(CLI::Range(int64_t{2}, int64_t{100000}))
+      ->capture_default_str();
+  cmd->add_option("--schedule-points", o->schedule_points, "points of the base beta schedule")
+      ->check(CLI::Range(int64_t{2}, int64_t{100000}))
       ->capture_default_str();
   cmd->add_option("--inference-steps", o->inference_steps, "also respace to this many sampling steps (0 = no)")
       ->check(CLI::NonNegativeNumber);

@@ -65,6 +65,17 @@ b5 = respace(betas("linear"), kept)
 abar5, abar_prev5, post_var5 = chain(b5)
 out["respaced5"] = {"beta": b5.tolist(), "abar": abar5.tolist(), "post_var": post_var5.tolist()}
 
+# Training chains shorter than the 1001-point schedule (diffusion.num_timesteps < schedule_points): respaced onto
+# round(linspace(0, N - 1, T)); the network time of chain index k is (k + 1) / T.
+out["training_chains"] = {}
+for name in ["linear", "cosine", "warmup10"]:
+    for T in [2, 5, 7, 11]:
+        kept = np.round(np.linspace(0, N - 1, T)).astype(int)
+        b = respace(betas(name), kept)
+        abar, _, post_var = chain(b)
+        out["training_chains"][f"{name}/{T}"] = {"beta": b.tolist(), "abar": abar.tolist(), "post_var": post_var.tolist(),
+                                                 "time": ((np.arange(T) + 1) / T).tolist()}
+
 # Fixed inputs: B=2, K=3, 8 positions.
 shape = (2, 3, 8)
 n = int(np.prod(shape))

@@ -54,6 +54,22 @@ TEST(NumpyReference, SchedulesAndDerivedArrays) {
   expect_close(five.posterior_variance(), r5.at("post_var"), 1e-10, "respaced posterior variance");
 }
 
+TEST(NumpyReference, ShorterTrainingChainsAreRespaced) {
+  ASSERT_FALSE(reference().at("training_chains").empty());
+  for (const auto& [key, ref] : reference().at("training_chains").items()) {
+    ScheduleOptions o;
+    o.name = parse_beta_schedule(key.substr(0, key.find('/')));
+    o.num_timesteps = std::stoll(key.substr(key.find('/') + 1));
+    const GaussianDiffusion d = GaussianDiffusion::from_schedule(o);
+    expect_close(d.betas(), ref.at("beta"), 1e-10, key + " beta");
+    expect_close(d.alphas_cumprod(), ref.at("abar"), 1e-10, key + " abar");
+    expect_close(d.posterior_variance(), ref.at("post_var"), 1e-10, key + " posterior variance");
+    const at::Tensor time = d.model_time(torch::arange(o.num_timesteps, torch::kLong)).to(torch::kDouble);
+    expect_close(std::vector<double>(time.data_ptr<double>(), time.data_ptr<double>() + time.numel()), ref.at("time"),
+                 1e-7, key + " network time");
+  }
+}
+
 TEST(NumpyReference, QSampleAndReverseUpdates) {
   const json& in = reference().at("inputs");
   const auto shape = in.at("shape").get<std::vector<int64_t>>();

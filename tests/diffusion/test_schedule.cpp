@@ -4,6 +4,7 @@
 #include <numbers>
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include "diffseg/core/error.h"
 #include "diffseg/diffusion/gaussian_diffusion.h"
@@ -15,6 +16,7 @@ ScheduleOptions named(BetaSchedule s, int64_t n = 1001) {
   ScheduleOptions o;
   o.name = s;
   o.num_timesteps = n;
+  o.schedule_points = n;
   return o;
 }
 double f(double s) { return std::pow(std::cos((s + 0.008) / 1.008 * std::numbers::pi / 2), 2); }
@@ -105,11 +107,40 @@ TEST(Schedule, FiveStepRespacingMatchesDesignNumbers) {
   EXPECT_EQ(d.training_indices(), (std::vector<int64_t>{0, 250, 500, 750, 1000}));
 }
 
+// A training chain shorter than its schedule is the respaced chain (5 of 1001, the paper-era training setting), and
+// that chain is the network's time grid: (k + 1) / T, not the 1001-point times.
+TEST(Schedule, ShorterTrainingChainIsRespacedFromTheSchedule) {
+  ScheduleOptions five;
+  five.num_timesteps = 5;
+  const GaussianDiffusion chain(make_betas(five));
+  const GaussianDiffusion respaced = GaussianDiffusion::from_schedule({}).respaced(inference_indices(1001, 5));
+  ASSERT_EQ(chain.num_timesteps(), 5);
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_NEAR(chain.alphas_cumprod()[k], respaced.alphas_cumprod()[k], 1e-15) << k;
+    EXPECT_NEAR(chain.betas()[k], respaced.betas()[k], 1e-15) << k;
+  }
+  EXPECT_NEAR(chain.alphas_cumprod()[4], 3.9952e-5, 1e-8);  // far from linspace(1e-4, 0.02, 5)'s abar_T = 0.95
+  EXPECT_EQ(chain.training_timesteps(), 5);
+  const auto time = chain.model_time(torch::arange(5, torch::kLong));
+  for (int k = 0; k < 5; ++k) EXPECT_FLOAT_EQ(time[k].item<float>(), static_cast<float>(k + 1) / 5.0f) << k;
+  // A different schedule length is asked for explicitly; a longer chain than its schedule is refused.
+  ScheduleOptions own = five;
+  own.schedule_points = 5;
+  EXPECT_NEAR(make_betas(own)[4], 0.02, 1e-15);
+  ScheduleOptions longer;
+  longer.num_timesteps = 2001;
+  EXPECT_THROW(make_betas(longer), diffseg::UsageError);
+}
+
 TEST(Schedule, RejectsBadOptions) {
   ScheduleOptions o;
   o.beta_end = 1e-5;
   EXPECT_THROW(make_betas(o), diffseg::UsageError);
   o = {};
+  o.num_timesteps = 1;
+  EXPECT_THROW(make_betas(o), diffseg::UsageError);
+  o = {};
+  o.schedule_points = 1;
   o.num_timesteps = 1;
   EXPECT_THROW(make_betas(o), diffseg::UsageError);
   EXPECT_THROW(parse_beta_schedule("sigmoid"), diffseg::UsageError);

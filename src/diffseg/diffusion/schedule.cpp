@@ -41,11 +41,10 @@ double cosine_f(double s) {
   const double c = std::cos((s + 0.008) / 1.008 * std::numbers::pi / 2);
   return c * c;
 }
-}  // namespace
 
-std::vector<double> make_betas(const ScheduleOptions& o) {
-  const int64_t n = o.num_timesteps;
-  if (n < 2) throw UsageError("a schedule needs at least 2 timesteps");
+std::vector<double> base_betas(const ScheduleOptions& o) {
+  const int64_t n = o.schedule_points;
+  if (n < 2) throw UsageError("a schedule needs at least 2 points (diffusion.schedule_points)");
   if (!(o.beta_start > 0 && o.beta_start < o.beta_end && o.beta_end < 1))
     throw UsageError("need 0 < beta_start < beta_end < 1");
   std::vector<double> beta;
@@ -82,6 +81,28 @@ std::vector<double> make_betas(const ScheduleOptions& o) {
     }
   }
   return beta;
+}
+
+}  // namespace
+
+std::vector<double> make_betas(const ScheduleOptions& o) {
+  std::vector<double> beta = base_betas(o);
+  const int64_t T = o.num_timesteps, N = o.schedule_points;
+  if (T == N) return beta;
+  if (T < 2 || T > N)
+    throw UsageError("diffusion.num_timesteps (the training chain) must be between 2 and diffusion.schedule_points = " +
+                     std::to_string(N) + ", got " + std::to_string(T) +
+                     " (a shorter chain is respaced from the schedule; set schedule_points for a different schedule)");
+  std::vector<double> abar(beta.size());
+  double running = 1.0;
+  for (size_t i = 0; i < beta.size(); ++i) abar[i] = running *= 1.0 - beta[i];
+  std::vector<double> chain;
+  double prev = 1.0;
+  for (const int64_t i : inference_indices(N, T)) {
+    chain.push_back(1.0 - abar[static_cast<size_t>(i)] / prev);
+    prev = abar[static_cast<size_t>(i)];
+  }
+  return chain;
 }
 
 std::vector<int64_t> inference_indices(int64_t num_timesteps, int64_t steps) {

@@ -21,11 +21,17 @@ std::string to_string(BetaSchedule schedule);
 
 struct ScheduleOptions {
   BetaSchedule name = BetaSchedule::linear;
-  int64_t num_timesteps = 1001;  // N_beta: points of the training schedule
+  int64_t num_timesteps = 1001;    // T: points of the training chain
+  int64_t schedule_points = 1001;  // N: points of the base beta schedule the chain is taken from
   double beta_start = 1e-4;
   double beta_end = 0.02;
 };
 
+// Betas of the training chain. T = N: the named schedule itself. T < N: the chain respaced from the N-point
+// schedule (the paper-era setting, 5 of 1001): it keeps abar at inference_indices(N, T) and recomputes
+// beta'_k = 1 - abar'_k / abar'_{k-1}; the chain is then the training grid (the network is told (k + 1) / T).
+// T > N is refused: a longer chain than its schedule has no meaning, and silently building a different
+// schedule is what this function exists to prevent.
 std::vector<double> make_betas(const ScheduleOptions& options);
 
 // The training-grid indices an inference chain of `steps` visits, in increasing order: round(linspace(0, N-1, steps)).

@@ -25,7 +25,7 @@ const std::vector<std::string>& run_config_keys() {
       // loss
       "loss.dice", "loss.focal", "loss.cross_entropy",
       // diffusion
-      "diffusion.num_timesteps", "diffusion.schedule", "diffusion.beta_start", "diffusion.beta_end",
+      "diffusion.num_timesteps", "diffusion.schedule_points", "diffusion.schedule", "diffusion.beta_start", "diffusion.beta_end",
       "diffusion.model_output", "diffusion.variance", "diffusion.time_sampler", "diffusion.importance_weight",
       "diffusion.self_conditioning_probability", "diffusion.reference_sc_next",
       // evaluation and validation sampling

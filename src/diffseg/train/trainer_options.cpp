@@ -53,6 +53,7 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.strategy_options.reference_sc_next = c.get<bool>("diffusion.reference_sc_next", false);
   o.schedule.name = diffusion::parse_beta_schedule(c.get<std::string>("diffusion.schedule", "linear"));
   o.schedule.num_timesteps = c.get<int64_t>("diffusion.num_timesteps", o.schedule.num_timesteps);
+  o.schedule.schedule_points = c.get<int64_t>("diffusion.schedule_points", o.schedule.schedule_points);
   o.schedule.beta_start = c.get<double>("diffusion.beta_start", o.schedule.beta_start);
   o.schedule.beta_end = c.get<double>("diffusion.beta_end", o.schedule.beta_end);
   o.model_output = diffusion::parse_model_output(c.get<std::string>("diffusion.model_output", "x_start"));
@@ -81,6 +82,10 @@ TrainerOptions trainer_options_from_config(const Config& c) {
     if (v < 0) throw UsageError("data.overlap values must be >= 0");
   if (o.workers < 0) throw UsageError("train.workers must be >= 0");
   if (o.sampler.steps < 1) throw UsageError("eval.steps must be >= 1");
+  diffusion::make_betas(o.schedule);  // refuses an impossible chain here, before a run folder is touched
+  if (o.sampler.steps > o.schedule.num_timesteps)
+    throw UsageError("eval.steps (" + std::to_string(o.sampler.steps) + ") cannot exceed the training chain's " +
+                     std::to_string(o.schedule.num_timesteps) + " points (diffusion.num_timesteps)");
   return o;
 }
 
