@@ -41,7 +41,7 @@ int run(int argc, char** argv) {
   lo.batch_size = std::stoll(argv[4]);
   lo.workers = std::stoi(argv[5]);
   lo.augment = true;
-  lo.augmentation.probability = 0.5;  // DESIGN §9.5: each transform element with p = 0.5
+  lo.augmentation.probability = 0.5;  // each transform element with p = 0.5 (method.md: Augmentation)
   const double seconds = std::stod(argv[6]);
   torch::set_num_threads(1);  // the loader's workers are the parallelism measured here
   data::BatchLoader loader(std::make_shared<const data::CaseCache>(std::move(cases)), lo);

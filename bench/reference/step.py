@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """What a researcher would run in Python: one training step (plain diffusion, recycling x_T or supervised) or one
-case's 5-step DDIM inference of the PyTorch mirror (unet.py), written from DESIGN.md §2-§6 and §8 — the same
+case's 5-step DDIM inference of the PyTorch mirror (unet.py), written from docs/method.md — the same
 computation as diffseg's optimizer_step / predict_log_probabilities, on random data of the same shape, from the
 same initial weights. Warm-up, then the median of N repeats; prints JSON like bench_step.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plain-PyTorch mirror of diffseg's UNet (src/diffseg/model), written from DESIGN.md §7 for cross-checks and
+"""Plain-PyTorch mirror of diffseg's UNet (src/diffseg/model), written from docs/method.md for cross-checks and
 benchmarks. Parameter names match the C++ modules, so `torch.load` of a diffseg weights file loads with
 `load_state_dict(strict=True)`.
 

@@ -88,11 +88,11 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run("synth", "--out", os.path.join(tmp, "bad"), "--dims", "3", "--size", "24,20")
     check("synth: wrong number of sizes is a usage error (2)", rc == 2 and "--size" in err, f"rc={rc} err={err}")
 
-# model-info on the paper's muscle config: the parameter count derived in DESIGN §7.
+# model-info on the paper's muscle config: the parameter count derived in docs/method.md (Parameter counts).
 configs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
 rc, out, err = run("model-info", "--config", os.path.join(configs, "muscle_us.yaml"))
 check("model-info: muscle diffusion network has 12,352,514 parameters", rc == 0 and "12352514" in out, out + err)
-# The 3D papers' configs: DESIGN §7's hand-derived counts for the diffusion networks (and supervised for BraTS).
+# The 3D papers' configs: method.md's hand-derived counts for the diffusion networks (and supervised for BraTS).
 for name, count in [("amos_ct", 33096656), ("male_pelvic_mr", 33073993), ("brats2021", 33086690)]:
     rc, out, err = run("model-info", "--config", os.path.join(configs, name + ".yaml"))
     check(f"model-info: {name} diffusion network has {count:,} parameters", rc == 0 and str(count) in out, out + err)

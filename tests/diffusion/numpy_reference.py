@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent NumPy implementation of diffseg's diffusion equations, written from DESIGN.md §2-§3 and §14.
+"""Independent NumPy implementation of diffseg's diffusion equations, written from docs/method.md.
 
 Prints JSON: schedules, the 5-step respaced chain, and q_sample / DDPM / DDIM updates on fixed inputs (which are
 included in the JSON, so the C++ side reads rather than re-derives them).

@@ -90,7 +90,7 @@ TEST(Schedule, InferenceIndices) {
   EXPECT_THROW(inference_indices(5, 6), diffseg::UsageError);
 }
 
-// DESIGN §2.2 gives the 5-step chain of the linear schedule to 5 significant digits.
+// docs/method.md (Respacing) gives the 5-step chain of the linear schedule to 5 significant digits.
 TEST(Schedule, FiveStepRespacingMatchesDesignNumbers) {
   const GaussianDiffusion d = GaussianDiffusion::from_schedule({}).respaced(inference_indices(1001, 5));
   const double abar[] = {0.9999, 0.52175, 0.077992, 0.0033189, 3.9952e-5};

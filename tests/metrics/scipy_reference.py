@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent reference for diffseg's surface metrics with SciPy (Debian python3-scipy), following DESIGN §10:
+"""Independent reference for diffseg's surface metrics with SciPy (Debian python3-scipy), following method.md:
 surface = mask XOR binary_erosion(mask, face-connected cross, outside = 0); distances by
 scipy.ndimage.distance_transform_edt with the voxel spacing; HD95 = max of the two directed 95th percentiles.
 

@@ -130,7 +130,7 @@ TEST(UNet, InitialisationIsSeeded) {
   EXPECT_NEAR(w.std().item<double>(), std::sqrt(1.0 / 144.0), 0.2 * std::sqrt(1.0 / 144.0));
 }
 
-// The paper's muscle network (1 image channel, K = 2) against the count derived by hand in DESIGN §7, and every
+// The paper's muscle network (1 image channel, K = 2) against the count derived by hand in method.md, and every
 // configuration against the Python mirror's count.
 TEST(UNet, ParameterCountsMatchDesignAndPythonMirror) {
   UNetOptions paper;
@@ -139,7 +139,7 @@ TEST(UNet, ParameterCountsMatchDesignAndPythonMirror) {
   UNet net(paper);
   int64_t n = 0;
   for (const auto& p : net->parameters()) n += p.numel();
-  EXPECT_EQ(n, 12352514);  // DESIGN §7 table, muscle US, diffusion
+  EXPECT_EQ(n, 12352514);  // docs/method.md, Parameter counts: muscle US, diffusion
   UNetOptions supervised = paper;
   supervised.mask_channels = 0;
   supervised.time_conditioning = false;

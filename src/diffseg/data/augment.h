@@ -1,5 +1,5 @@
 #pragma once
-// On-the-fly augmentation (DESIGN §9.5): random affine in physical space (rotation, zoom, shear, shift, each
+// On-the-fly augmentation (docs/method.md): random affine in physical space (rotation, zoom, shear, shift, each
 // element switched on with probability p), random gamma, then per-channel min-max rescaling to [0, 1]. Tensor ops
 // only (affine_grid + grid_sample), same transform for image (linear) and label (nearest), zeros outside.
 #include <array>
@@ -42,7 +42,7 @@ at::Tensor random_gamma(const at::Tensor& image, const AugmentOptions& options, 
 // Per-channel min-max rescaling of (C, *spatial) to [0, 1] (a constant channel becomes 0).
 at::Tensor rescale_intensity(const at::Tensor& image);
 
-// The full training augmentation of one sample, in DESIGN's order (affine, then the caller crops, then gamma and
+// The full training augmentation of one sample, in method.md's order (affine, then the caller crops, then gamma and
 // rescale happen in `augment_intensity`).
 void augment_geometry(at::Tensor& image, at::Tensor& label, const std::vector<double>& spacing,
                       const AugmentOptions& options, at::Generator generator);

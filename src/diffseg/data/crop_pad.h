@@ -24,7 +24,7 @@ struct BoundingBox {
 };
 BoundingBox foreground_box(const io::Image& label);
 
-// Start of a `shape` window over an image of `size` as DESIGN §9.2 places it: axes where the image is smaller are
+// Start of a `shape` window over an image of `size` as docs/datasets.md places it: axes where the image is smaller are
 // padded symmetrically (the extra voxel after); on the others the window is centred on `box` (the image centre
 // when it is empty) and shifted to stay inside the image.
 Index3 window_start(const Index3& size, int spatial_dims, const BoundingBox& box, const Index3& shape);

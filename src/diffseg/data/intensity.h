@@ -1,5 +1,5 @@
 #pragma once
-// Offline intensity normalisation (DESIGN §9): clip to a range, then rescale that range linearly to [0, 1], per
+// Offline intensity normalisation (docs/datasets.md): clip to a range, then rescale that range linearly to [0, 1], per
 // channel. The range is either fixed (a CT window in HU) or two percentiles of the channel's own values (MR).
 #include "diffseg/io/image.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 // Patches: random training crops (padding images smaller than the patch), and the sliding-window grid used at
-// inference with mean or Gaussian blending (DESIGN §9.6).
+// inference with mean or Gaussian blending (docs/method.md, Sliding-window inference).
 #include <cstdint>
 #include <functional>
 #include <vector>

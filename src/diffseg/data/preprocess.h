@@ -1,5 +1,5 @@
 #pragma once
-// The offline preprocessing of one case (DESIGN §9), in this order: reorient to RAS+, resample to a target
+// The offline preprocessing of one case (docs/datasets.md), in this order: reorient to RAS+, resample to a target
 // spacing (linear for the image, nearest for the label), a fixed crop (BraTS), intensity clip + rescale to [0, 1]
 // (percentiles are taken after the fixed crop, before padding), and pad/crop to a fixed shape around the foreground. Every step keeps the geometry, so the written files still map
 // each voxel to its place in the patient. `diffseg prepare` runs it once per case and caches the result on disk.

@@ -62,13 +62,13 @@ void GaussianDiffusion::build() {
   t.sqrt_recip_abar = abar.rsqrt();
   t.sqrt_recipm1_abar = (1.0 / abar - 1.0).sqrt();
   t.post_var = post_var;
-  // log(0) at t = 0 is replaced by the value at t = 1 (DESIGN §2.4).
+  // log(0) at t = 0 is replaced by the value at t = 1 (method.md: Posterior).
   at::Tensor clipped = post_var.clone();
   if (n > 1) clipped[0] = post_var[1];
   t.post_log_var_clipped = clipped.log();
   t.post_c0 = beta * abar_prev.sqrt() / (1.0 - abar);
   t.post_ct = (1.0 - beta).sqrt() * (1.0 - abar_prev) / (1.0 - abar);
-  // fixed_large: variance [post_var[1], beta[1:]] (DESIGN §2.5).
+  // fixed_large: variance [post_var[1], beta[1:]] (method.md: Posterior).
   at::Tensor large = beta.clone();
   if (n > 1) large[0] = post_var[1];
   t.large_log_var = large.log();

@@ -1,6 +1,6 @@
 #pragma once
 // The Gaussian diffusion process on masks in x-space ([-1, 1] one-hot): forward noising q(x_t | x_0), the posterior
-// q(x_{t-1} | x_t, x_0), and the conversions between what the network outputs and x_0 (DESIGN §2). All
+// q(x_{t-1} | x_t, x_0), and the conversions between what the network outputs and x_0 (docs/method.md). All
 // coefficients are computed once in float64 and kept as tensors on the chosen device; per-batch lookups are cast
 // to the data's dtype.
 #include <cstdint>
@@ -33,7 +33,7 @@ class GaussianDiffusion {
                                          c10::Device device = c10::kCPU);
 
   // A shorter chain that keeps the noise levels abar[kept] (increasing training-grid indices) and recomputes
-  // alpha'_k = abar'_k / abar'_{k-1} (DESIGN §2.2). It remembers the original indices and grid size, so the
+  // alpha'_k = abar'_k / abar'_{k-1} (method.md: Respacing). It remembers the original indices and grid size, so the
   // network is still told training-grid times.
   GaussianDiffusion respaced(const std::vector<int64_t>& kept) const;
   GaussianDiffusion to(c10::Device device) const;
@@ -57,7 +57,7 @@ class GaussianDiffusion {
   // x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, per sample t (int64 (B)).
   at::Tensor q_sample(const at::Tensor& x0, const at::Tensor& t, const at::Tensor& noise) const;
 
-  // Posterior q(x_{t-1} | x_t, x_0): mean = c0_t x_0 + ct_t x_t; log-variance clipped at t = 0 (DESIGN §2.4).
+  // Posterior q(x_{t-1} | x_t, x_0): mean = c0_t x_0 + ct_t x_t; log-variance clipped at t = 0 (method.md: Posterior).
   Posterior posterior(const at::Tensor& x0, const at::Tensor& x_t, const at::Tensor& t) const;
   // Log-variance of the reverse step p(x_{t-1} | x_t) for the configured variance type, shape (B, 1, ...).
   at::Tensor reverse_log_variance(const at::Tensor& t, int64_t ndim, at::ScalarType dtype) const;

@@ -1,5 +1,5 @@
 #pragma once
-// Maps between label maps, class probabilities, logits and the diffusion space x = 2 onehot - 1 (DESIGN §1).
+// Maps between label maps, class probabilities, logits and the diffusion space x = 2 onehot - 1 (docs/method.md).
 // Tensors are channels-first: masks/logits (B, K, *spatial), label maps (B, *spatial).
 #include <ATen/core/Tensor.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Reverse-process sampling from pure noise with DDPM or DDIM (DESIGN §3, §14.1, §14.8). Every step's x_0
+// Reverse-process sampling from pure noise with DDPM or DDIM (method.md: Samplers). Every step's x_0
 // prediction is returned as class probabilities: each step's segmentation is scored in evaluation.
 #include <cstdint>
 #include <functional>

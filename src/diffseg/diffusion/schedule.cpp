@@ -66,7 +66,7 @@ std::vector<double> base_betas(const ScheduleOptions& o) {
       }
       break;
     case BetaSchedule::cosine_reference:
-      // DESIGN §2.1: the reference never updates its "prev" (stays 1), then rescales affinely.
+      // method.md, Variance schedules: the reference never updates its "prev" (stays 1), then rescales affinely.
       beta.assign(static_cast<size_t>(n), 0.0);
       for (int64_t i = 1; i < n; ++i) beta[i] = 1.0 - cosine_f(static_cast<double>(i) / static_cast<double>(n - 1));
       for (double& b : beta) b = b * (o.beta_end - o.beta_start) + o.beta_start;

@@ -1,5 +1,5 @@
 #pragma once
-// Variance (beta) schedules, DESIGN §2.1 and §14.5. Torch-free: plain float64 vectors that GaussianDiffusion turns
+// Variance (beta) schedules (docs/method.md). Torch-free: plain float64 vectors that GaussianDiffusion turns
 // into device tensors once.
 #include <cstdint>
 #include <string>

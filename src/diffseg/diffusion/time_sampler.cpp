@@ -71,7 +71,7 @@ void ImportanceTimeSampler::update(const at::Tensor& t, const at::Tensor& loss) 
   auto sq = loss_sq_.accessor<double, 1>();
   auto o = old.accessor<double, 1>();
   auto c = count_.accessor<int64_t, 1>();
-  // Each write uses the value from before this update; with repeated indices the last sample wins (DESIGN §4).
+  // Each write uses the value from before this update; with repeated indices the last sample wins (method.md).
   for (int64_t b = 0; b < idx.size(0); ++b) {
     sq[ti[b]] = (1.0 - kDecay) * li[b] * li[b] + kDecay * o[ti[b]];
     c[ti[b]] += 1;

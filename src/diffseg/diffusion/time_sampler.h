@@ -1,5 +1,5 @@
 #pragma once
-// Training timestep samplers (DESIGN §4, §14.4): uniform (diffseg's default) and the loss-history importance
+// Training timestep samplers (docs/method.md): uniform (diffseg's default) and the loss-history importance
 // sampler of the reference, whose state is part of a checkpoint.
 #include <cstdint>
 #include <map>

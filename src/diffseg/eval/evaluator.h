@@ -1,5 +1,5 @@
 #pragma once
-// Evaluation the way the paper does it (DESIGN §10, §14.7, §14.9): every sampling step's segmentation scored per
+// Evaluation the way the paper does it (docs/method.md): every sampling step's segmentation scored per
 // case and class (Dice, HD95, ASSD, NSD), several inference seeds for the seed-variance table, and optionally the
 // ensemble of a diffusion run with a supervised run (class probabilities averaged).
 //

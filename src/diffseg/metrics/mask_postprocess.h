@@ -9,7 +9,7 @@
 
 namespace diffseg::metrics {
 
-// The dataset authors' component rule (DESIGN §9.1): with two or more 8-connected components, keep the largest when
+// The dataset authors' component rule (docs/metrics.md): with two or more 8-connected components, keep the largest when
 // the second-largest has at most `threshold` × its area; otherwise keep whichever of the two largest has the
 // smaller leftmost column. Masks with at most one component are returned unchanged.
 Mask2D select_connected_component(const Mask2D& mask, double threshold);

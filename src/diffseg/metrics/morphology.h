@@ -1,6 +1,6 @@
 #pragma once
 // 2D binary morphology on masks (uint8, 0/1, row-major: x fastest), for the muscle-ultrasound post-processing
-// (DESIGN §9.1). Border conventions follow MATLAB/OpenCV: erosion treats pixels outside the image as foreground,
+// (docs/metrics.md). Border conventions follow MATLAB/OpenCV: erosion treats pixels outside the image as foreground,
 // dilation as background, so shapes touching the border are not eaten away.
 #include <cstdint>
 #include <vector>

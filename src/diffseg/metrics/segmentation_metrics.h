@@ -1,5 +1,5 @@
 #pragma once
-// Overlap and surface-distance metrics per class, in mm, for 2D and 3D label maps (DESIGN §10, §14.10; conventions
+// Overlap and surface-distance metrics per class, in mm, for 2D and 3D label maps (method.md: Metrics; conventions
 // in docs/metrics.md). Torch-free: label maps come in as int32 arrays in memory order (x fastest) with a Grid.
 #include <cstdint>
 #include <string>

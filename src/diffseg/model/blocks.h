@@ -1,5 +1,5 @@
 #pragma once
-// Residual block with time conditioning, down- and up-sampling (DESIGN §7).
+// Residual block with time conditioning, down- and up-sampling (docs/method.md, Network).
 #include <torch/torch.h>
 
 #include "diffseg/model/checkpointing.h"

@@ -1,5 +1,5 @@
 #pragma once
-// Building blocks shared by the 2D and 3D networks (DESIGN §7): one implementation per concept, with the number of
+// Building blocks shared by the 2D and 3D networks (method.md): one implementation per concept, with the number of
 // spatial axes a run-time setting. Parameters are registered under stable names that the Python mirror
 // (bench/reference/unet.py) uses too.
 #include <torch/torch.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Pre-LN transformer over the bottom feature map's positions (no positional embedding), DESIGN §7:
+// Pre-LN transformer over the bottom feature map's positions (no positional embedding), docs/method.md:
 // h += Dropout(MHA(LN1(h))); h += Dropout(MLP(LN2(h))); per layer, then a final LayerNorm.
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The UNet of DESIGN §7 for 2D and 3D: stem, encoder levels of residual blocks with down-sampling, a bottom
+// The UNet of docs/method.md for 2D and 3D: stem, encoder levels of residual blocks with down-sampling, a bottom
 // transformer between two residual blocks, a decoder with additive skips and transposed-conv up-sampling, and a
 // 1x1 head. The diffusion variant takes the noisy mask channels and a time; the supervised one neither.
 #include <torch/torch.h>

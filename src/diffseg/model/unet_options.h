@@ -1,5 +1,5 @@
 #pragma once
-// Settings of the UNet (DESIGN §7). Torch-free so configs and the CLI can fill it without LibTorch headers.
+// Settings of the UNet (method.md: Network). Torch-free so configs and the CLI can fill it without LibTorch headers.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +23,7 @@ struct UNetOptions {
   double dropout = 0.1;
   bool time_conditioning = true;                // false: supervised network (no time branch in the blocks)
   // Where a residual block adds its time projection. "after_norm" (default): Norm(conv2(h)) + Dense(GELU(e)).
-  // "reference": conv2(h) + Dense(GELU(e)) before the norm, as DESIGN §7 describes the reference — there the
+  // "reference": conv2(h) + Dense(GELU(e)) before the norm, as the reference does (method.md) — there the
   // per-channel instance norm subtracts the spatially constant shift again, so the time has no effect at all.
   std::string time_injection = "after_norm";
   bool gradient_checkpointing = false;          // residual blocks recompute their activations in backward

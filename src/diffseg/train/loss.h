@@ -1,5 +1,5 @@
 #pragma once
-// Segmentation loss (DESIGN §6, §14.2, §14.6): w_dice · soft Dice + w_focal · softmax focal (γ = 2) + w_ce · CE.
+// Segmentation loss (method.md: Losses): w_dice · soft Dice + w_focal · softmax focal (γ = 2) + w_ce · CE.
 // Returned per sample, so strategies can weight samples (importance time sampling) and the time sampler can learn
 // from the un-weighted values.
 #include <ATen/core/Tensor.h>

@@ -1,6 +1,6 @@
 #pragma once
 // Learning rate: linear warm-up from `init` to `peak`, then cosine decay to `end` reached at `decay_steps`
-// (which counts the warm-up, as optax's warmup_cosine_decay_schedule does), then constant (DESIGN §8).
+// (which counts the warm-up, as optax's warmup_cosine_decay_schedule does), then constant (method.md).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,7 +1,7 @@
 #pragma once
 // The pieces of one parameter update, shared by the training loop and the benchmarks (so they time the code that
 // trains): each micro-batch's loss under autocast and its backward pass, then global-norm clipping and the AdamW
-// step — skipped when a loss or the gradient norm is not finite (DESIGN §8).
+// step — skipped when a loss or the gradient norm is not finite (method.md: Optimisation).
 #include <vector>
 
 #include <torch/optim/optimizer.h>

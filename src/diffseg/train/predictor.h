@@ -1,7 +1,7 @@
 #pragma once
 // Runs a trained network on one image: sliding windows over the image, each window's intensities rescaled to
 // [0, 1], the diffusion sampler (or one forward pass for the supervised model) per window batch, and the windows'
-// log-probabilities blended per sampling step (DESIGN §3, §9.6). Used by validation and by inference.
+// log-probabilities blended per sampling step (docs/method.md). Used by validation and by inference.
 #include <vector>
 
 #include <ATen/core/Generator.h>

@@ -1,5 +1,5 @@
 #pragma once
-// The six strategies of DESIGN §5 (each implemented in its own file).
+// The six strategies of docs/method.md, Training strategies (each implemented in its own file).
 #include "diffseg/train/strategy.h"
 
 namespace diffseg::train {

@@ -1,5 +1,5 @@
 #pragma once
-// A training strategy computes one step's loss from a batch (DESIGN §5). The training loop is the same for all of
+// A training strategy computes one step's loss from a batch (method.md). The training loop is the same for all of
 // them; adding one is a new file and a row in the registry (strategy_registry.h).
 #include <functional>
 #include <map>
@@ -17,7 +17,7 @@
 
 namespace diffseg::train {
 
-// Switches that reproduce the reference's quirks (DESIGN §14.3) instead of the published method.
+// Switches that reproduce the reference's quirks (method.md: sc_xt and sc_xt1) instead of the published method.
 struct StrategyOptions {
   double self_conditioning_probability = 0.5;
   bool reference_sc_next = false;  // sc_xt1: second pass sees the mask of x_{t+1} with the time of t (reference)

@@ -1,5 +1,5 @@
 #pragma once
-// The six training strategies (DESIGN §5) in one table: name, what inference needs, what the network sees, and
+// The six training strategies (method.md) in one table: name, what inference needs, what the network sees, and
 // the factory. Training, experiments, evaluation and model-info all read it, so a strategy's properties are
 // defined once. Torch-free: the strategy objects themselves come with the training code.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The one training loop for every strategy (DESIGN §5, §8): AdamW with global-norm clipping and a warm-up cosine
+// The one training loop for every strategy (method.md): AdamW with global-norm clipping and a warm-up cosine
 // schedule, gradient accumulation, data-parallel training over the ranks of a dist::Group, periodic validation
 // with the sampler (mean foreground Dice of the last step), best/last checkpoints, early stopping, skipping of
 // non-finite steps, a clean stop on SIGTERM/SIGINT, and exact resumption after any interruption.

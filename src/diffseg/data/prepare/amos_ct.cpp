@@ -1,4 +1,4 @@
-// AMOS 2022 abdominal CT (Ji et al., NeurIPS 2022; Zenodo 7262581), DESIGN §9.0/§9.2: amos22/dataset.json lists
+// AMOS 2022 abdominal CT (Ji et al., NeurIPS 2022; Zenodo 7262581), docs/datasets.md: amos22/dataset.json lists
 // the official training and validation cases; CT scans are those with id ≤ 500. Training CTs train; the first 10 %
 // of the validation CTs (file order) validate and the rest test.
 #include <nlohmann/json.hpp>

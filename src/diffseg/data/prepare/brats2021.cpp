@@ -1,4 +1,4 @@
-// BraTS 2021 task 1 training data (Baid et al. 2021), DESIGN §9.0/§9.4: one folder per case,
+// BraTS 2021 task 1 training data (Baid et al. 2021), docs/datasets.md: one folder per case,
 // BraTS2021_NNNNN/BraTS2021_NNNNN_{t1,t1ce,t2,flair,seg}.nii.gz, labels {0, 1, 2, 4}. The reference's task is
 // binary: whole tumour (any label ≥ 1). Split over sorted ids in the proportions 938 / 31 / 282 of 1251.
 // brats2021_regions is the challenge's own task: the three sub-regions as classes, scored as the overlapping

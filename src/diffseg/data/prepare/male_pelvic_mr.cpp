@@ -1,4 +1,4 @@
-// Male pelvic T2w MR (Li et al. 2022, 589 images from 7 institutions; Zenodo 7013610), DESIGN §9.0/§9.3:
+// Male pelvic T2w MR (Li et al. 2022, 589 images from 7 institutions; Zenodo 7013610), docs/datasets.md:
 // data/<uid>_img.nii and data/<uid>_mask.nii, institution.txt lists "uid institution". Per institution, in file
 // order: the first 2 validate, uids[2 : int(0.75 n) - 2] train, the rest test.
 #include <fstream>

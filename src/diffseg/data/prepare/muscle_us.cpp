@@ -1,4 +1,4 @@
-// Muscle ultrasound, Marzola et al. 2021 (Mendeley Data 3jykz7wz8d v1), DESIGN §9.0/§9.1: 2D PNGs in
+// Muscle ultrasound, Marzola et al. 2021 (Mendeley Data 3jykz7wz8d v1), docs/datasets.md: 2D PNGs in
 // train/ val/ test/ with masks of the same file name in trainannot/ valannot/ testannot/; the folders are the split.
 #include "diffseg/data/prepare/raw_layout.h"
 #include "diffseg/data/prepare/recipe.h"

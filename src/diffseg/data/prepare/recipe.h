@@ -1,7 +1,7 @@
 #pragma once
 // A dataset recipe says how one public dataset, as users download it, becomes a diffseg dataset folder: where the
 // cases are in its folder layout, which split each belongs to (the paper's split), how its label codes map to
-// class ids, and how each case is preprocessed (DESIGN §9). `prepare_dataset` runs any recipe the same way.
+// class ids, and how each case is preprocessed (docs/datasets.md). `prepare_dataset` runs any recipe the same way.
 #include <filesystem>
 #include <functional>
 #include <string>
