@@ -106,8 +106,8 @@ rc, out, err = run("schedule", "--inference-steps", "5", "--csv")
 rows = [r.split(",") for r in out.strip().splitlines()[1:]] if rc == 0 else []
 check("schedule: 5-step chain visits 0,250,500,750,1000", [r[1] for r in rows] == ["0", "250", "500", "750", "1000"], out)
 
-# metrics on the shared muscle fixtures (0/255 PNG masks), and refusal of mismatched pairs.
-fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "fixtures")
+# metrics on the muscle ultrasound fixtures (tests/fixtures/muscle_us) (0/255 PNG masks), and refusal of mismatched pairs.
+fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "muscle_us")
 with tempfile.TemporaryDirectory() as tmp:
     out_json = os.path.join(tmp, "m.json")
     rc, out, err = run("metrics", "--pred", os.path.join(fixtures, "BB_anon_425_2_mask_pred.png"),

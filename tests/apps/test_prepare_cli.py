@@ -3,7 +3,7 @@
 formats and label codes as upstream, a few tiny cases): dataset.json, split sizes, shapes, spacings, label sets,
 intensity range, skipped bad cases, and resuming an interrupted run.
 
-Usage: test_prepare_cli.py PATH/TO/diffseg SHARED_DATA_DIR   (run by ctest)
+Usage: test_prepare_cli.py PATH/TO/diffseg tests/fixtures/muscle_us   (run by ctest)
 """
 import csv
 import json
@@ -16,7 +16,7 @@ import tempfile
 import nibabel as nib
 import numpy as np
 
-BIN, SHARED = sys.argv[1], sys.argv[2]
+BIN, FIXTURES = sys.argv[1], sys.argv[2]
 results = []
 rng = np.random.default_rng(0)
 
@@ -92,8 +92,8 @@ with tempfile.TemporaryDirectory() as tmp:
     # ---- muscle ultrasound: Polito-Radboud-DeepLearningUS/Segmentation_models/data/MuscleCNN/{train,trainannot,...}
     raw = os.path.join(tmp, "muscle_raw")
     root = os.path.join(raw, "Polito-Radboud-DeepLearningUS", "Segmentation_models", "data", "MuscleCNN")
-    image = os.path.join(SHARED, "examples", "BB_anon_348_1.png")
-    mask = os.path.join(SHARED, "examples", "BB_anon_348_1_mask.png")
+    image = os.path.join(FIXTURES, "BB_anon_348_1.png")
+    mask = os.path.join(FIXTURES, "BB_anon_348_1_mask.png")
     counts = {"train": 3, "val": 1, "test": 2}
     for folder, n in counts.items():
         os.makedirs(os.path.join(root, folder))

@@ -121,7 +121,7 @@ TEST(CaseLoader, ChannelCountMustMatchModalities) {
 
 // The muscle-ultrasound masks are 0/255 PNGs (the example is even RGBA): they are classes {0, 1}.
 TEST(CaseLoader, BinaryPngMaskBecomesZeroOne) {
-  const std::string mask = std::string(DIFFSEG_SHARED_DATA_DIR) + "/examples/BB_anon_348_1_mask.png";
+  const std::string mask = std::string(DIFFSEG_FIXTURES_DIR) + "/muscle_us/BB_anon_348_1_mask.png";
   const Image label = read_label_map(mask, 2);
   const ImageStats st = compute_stats(label);
   ASSERT_EQ(st.value_counts.size(), 2u);

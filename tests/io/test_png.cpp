@@ -39,8 +39,8 @@ TEST(Png, IntegerLabelMapsOfOtherTypesAreWritten) {
 
 // The shared sample: 512 wide x 480 high greyscale ultrasound image, and its RGBA 0/255 mask (21.9 % foreground).
 TEST(Png, ReadsSharedMuscleUltrasoundSample) {
-  const std::string root = DIFFSEG_SHARED_DATA_DIR;
-  const Image image = read_png(root + "/examples/BB_anon_348_1.png");
+  const std::string root = std::string(DIFFSEG_FIXTURES_DIR) + "/muscle_us";
+  const Image image = read_png(root + "/BB_anon_348_1.png");
   EXPECT_EQ(image.size().x, 512);
   EXPECT_EQ(image.size().y, 480);
   EXPECT_EQ(image.dtype(), DType::uint8);
@@ -48,7 +48,7 @@ TEST(Png, ReadsSharedMuscleUltrasoundSample) {
   EXPECT_EQ(st.min, 0);
   EXPECT_EQ(st.max, 253);
 
-  const Image mask = read_png(root + "/examples/BB_anon_348_1_mask.png");  // RGBA on disk
+  const Image mask = read_png(root + "/BB_anon_348_1_mask.png");  // RGBA on disk
   EXPECT_EQ(mask.size().channels, 1);
   const ImageStats ms = compute_stats(mask);
   ASSERT_EQ(ms.value_counts.size(), 2u);

@@ -14,7 +14,7 @@ using namespace diffseg::metrics;
 
 namespace {
 Mask2D read_mask(const std::string& name) {
-  const diffseg::io::Image im = diffseg::io::read_label_map(std::string(DIFFSEG_SHARED_DATA_DIR) + "/fixtures/" + name, 2);
+  const diffseg::io::Image im = diffseg::io::read_label_map(std::string(DIFFSEG_FIXTURES_DIR) + "/muscle_us/" + name, 2);
   Mask2D m{im.size().x, im.size().y, {}};
   m.pixels.assign(im.data<uint8_t>(), im.data<uint8_t>() + im.size().voxels());
   return m;
@@ -27,7 +27,7 @@ int64_t differing(const Mask2D& a, const Mask2D& b) {
 }
 }  // namespace
 
-// The reference's unit-test fixtures (shared/data/fixtures): component selection, pixel for pixel.
+// The reference's unit-test fixtures (tests/fixtures/muscle_us): component selection, pixel for pixel.
 TEST(Morphology, ComponentSelectionReproducesTheReferenceFixtures) {
   const struct {
     const char *input, *expected;

@@ -15,6 +15,7 @@ train::PredictOptions predict_options(const TrainedRun& run, const InferenceOpti
   train::PredictOptions po;
   po.sampler = o.sampler;
   po.sampler.time_input = run.options.sampler.time_input;
+  po.sampler.eta = run.options.sampler.eta;  // the run's eval.eta (DDIM), as its validation used
   po.patch = run.options.patch;
   po.overlap = o.overlap.empty() ? run.options.overlap : o.overlap;
   return po;

@@ -86,7 +86,7 @@ void write_report(const fs::path& exp, const fs::path& html) {
     throw InputError(results / "table1.csv", "not found: run `diffseg experiment` first (or pass its --out folder)");
   std::string body;
   body += "<h1>diffseg experiment: " + html_escape(exp.filename().string()) + "</h1>";
-  body += "<p>Segmentation by Gaussian diffusion with five sampling steps; every step's prediction is scored. Dice is "
+  body += "<p>Segmentation by Gaussian diffusion in a few sampling steps (the experiment's eval.steps); every step's prediction is scored. Dice is "
           "the mean over foreground classes per case, then mean ± standard deviation over the test cases; HD95 is in "
           "mm (pixels for 2D data without spacing).</p>";
   body += "<h2>Table 1 — last sampling step, per strategy and sampler</h2>" + html_table(read_csv(results / "table1.csv"), "table1");
