@@ -37,4 +37,11 @@ std::vector<double> parse_double_list(const std::string& text, const std::string
 // Range check for numeric options (CLI11 names the option in its message; exit 2). NaN and infinities fail it.
 CLI::Validator finite_at_least(double low);
 
+// An enumerated option checked at parse time by the library's own parser (one list of valid names, in the
+// library), so CLI11's message names the option: "--hd95: unknown surface aggregate 'foo' (use ...)".
+CLI::Validator accepted_by(std::function<void(const std::string&)> parse, const std::string& kind);
+// The common ones.
+CLI::Validator device_name();   // cpu, cuda, cuda:N
+CLI::Validator sampler_name();  // ddpm, ddim
+
 }  // namespace diffseg::cli

@@ -23,7 +23,7 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run) {
   CLI::App* cmd = app.add_subcommand("demo", "Run the strategy comparison on built-in synthetic data (~6 min on 2 cores)");
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
   cmd->add_option("--experiment", o->experiment, "experiment file to run")->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_name());
   cmd->callback([&run, o, &global] {
     run = [o, &global] {
       if (!std::filesystem::exists(o->experiment))

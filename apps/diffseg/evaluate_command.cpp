@@ -71,7 +71,7 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
   CLI::App* cmd = app.add_subcommand("evaluate", "Score a trained run per sampling step, seed and class");
   cmd->add_option("--run", o->run, "run folder written by diffseg train")->required();
   cmd->add_option("--split", o->split, "training, validation or test")->capture_default_str();
-  cmd->add_option("--sampler", o->sampler, "ddpm or ddim")->capture_default_str();
+  cmd->add_option("--sampler", o->sampler, "ddpm or ddim")->capture_default_str()->check(sampler_name());
   cmd->add_option("--steps", o->steps, "sampling steps")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seeds", o->seeds, "inference seeds (seed-variance table)")
       ->capture_default_str()
@@ -85,12 +85,12 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
       ->check(CLI::IsMember({"prepared", "raw"}));
   cmd->add_flag("--save-predictions", o->save_predictions,
                 "also write each case's label map and uncertainty map (predictions/, NIfTI; what infer writes)");
-  cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
+  cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
   cmd->add_option("--ensemble-with", o->ensemble_with, "a supervised run to ensemble with");
   cmd->add_option("--overlap", o->overlap, "sliding-window overlap per axis (tensor order)");
   cmd->add_option("--data", o->data, "dataset folder (default: the run's)");
   cmd->add_option("--out", o->out, "output folder (default: RUN/eval_SPLIT_SAMPLER)");
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_name());
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_evaluate(*o, global); }; });
 }
 

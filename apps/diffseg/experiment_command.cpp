@@ -48,7 +48,7 @@ void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& 
   CLI::App* cmd = app.add_subcommand("experiment", "Train and evaluate a grid of strategies and samplers (resumable)");
   cmd->add_option("--config", o->config, "experiment file, e.g. experiments/synthetic.yaml")->required();
   cmd->add_option("--out", o->out, "experiment folder (default: runs/NAME)");
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_name());
   cmd->callback([&run, o, &global] {
     run = [o, &global] { return run_experiment_and_report(o->config, o->out, o->device, global); };
   });

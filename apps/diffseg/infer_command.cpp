@@ -43,16 +43,16 @@ void add_infer_command(CLI::App& app, const GlobalOptions& global, Action& run) 
                   "auto: apply the run's preprocessing unless the input already looks prepared; raw: always; "
                   "prepared: never")
       ->capture_default_str();
-  cmd->add_option("--sampler", o->sampler, "ddpm or ddim")->capture_default_str();
+  cmd->add_option("--sampler", o->sampler, "ddpm or ddim")->capture_default_str()->check(sampler_name());
   cmd->add_option("--steps", o->steps, "sampling steps")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seeds", r.inference.seeds, "inference seeds; the label map is the argmax of their mean")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--checkpoint", r.checkpoint, "best or last")->capture_default_str();
+  cmd->add_option("--checkpoint", r.checkpoint, "best or last")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
   cmd->add_flag("--save-steps", r.save_steps, "also write every sampling step's label map");
   cmd->add_flag("--uncertainty", r.uncertainty,
                 "also write the uncertainty map: entropy of the mean probabilities / log K, in [0, 1] (NIfTI)");
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_name());
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_infer(*o, global); }; });
 }
 

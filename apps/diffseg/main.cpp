@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -49,6 +50,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 says only "A subcommand is required" for a misspelt command; name it and list the real ones.
+    if (app.get_subcommands().empty())
+      for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--threads") ++i;  // the one top-level option with a value
+        if (word.empty() || word[0] == '-' || word == "--threads") continue;
+        std::string names;
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+          names += (names.empty() ? "" : ", ") + sub->get_name();
+        std::fprintf(stderr, "unknown command '%s' (commands: %s; see diffseg --help)\n", word.c_str(), names.c_str());
+        return static_cast<int>(ExitCode::usage);
+      }
     app.exit(e);
     return static_cast<int>(ExitCode::usage);
   }

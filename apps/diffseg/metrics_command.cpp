@@ -140,10 +140,16 @@ void add_metrics_command(CLI::App& app, const GlobalOptions& global, Action& run
   cmd->add_option("--tolerance", o->tolerance, "normalised surface Dice tolerance in mm")
       ->capture_default_str()
       ->check(finite_at_least(0));
-  cmd->add_option("--empty", o->empty, "empty masks: nan (reference), monai, worst")->capture_default_str();
-  cmd->add_option("--hd95", o->hd95, "directed_max (reference, MONAI) or pooled (medpy)")->capture_default_str();
+  const auto aggregate = accepted_by([](const std::string& t) { metrics::parse_surface_aggregate(t); }, "AGGREGATE");
+  cmd->add_option("--empty", o->empty, "empty masks: nan (reference), monai, worst")
+      ->capture_default_str()
+      ->check(accepted_by([](const std::string& t) { metrics::parse_empty_policy(t); }, "POLICY"));
+  cmd->add_option("--hd95", o->hd95, "directed_max (reference, MONAI) or pooled (medpy)")
+      ->capture_default_str()
+      ->check(aggregate);
   cmd->add_option("--assd", o->assd, "directed_max (reference) or pooled (MONAI symmetric, medpy)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(aggregate);
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_metrics(*o, global); }; });
 }
 

@@ -3,6 +3,8 @@
 
 #include "commands.h"
 #include "diffseg/core/error.h"
+#include "diffseg/core/runtime.h"
+#include "diffseg/diffusion/sampler.h"
 
 namespace diffseg::cli {
 
@@ -49,6 +51,26 @@ CLI::Validator finite_at_least(double low) {
         return "";
       },
       "NUMBER " + rule);
+}
+
+CLI::Validator accepted_by(std::function<void(const std::string&)> parse, const std::string& kind) {
+  return CLI::Validator(
+      [parse = std::move(parse)](std::string& text) -> std::string {
+        try {
+          parse(text);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        return "";
+      },
+      kind);
+}
+
+CLI::Validator device_name() {
+  return accepted_by([](const std::string& t) { parse_device(t); }, "DEVICE");
+}
+CLI::Validator sampler_name() {
+  return accepted_by([](const std::string& t) { diffusion::parse_sampler(t); }, "SAMPLER");
 }
 
 }  // namespace diffseg::cli

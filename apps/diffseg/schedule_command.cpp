@@ -47,6 +47,7 @@ void add_schedule_command(CLI::App& app, Action& run) {
   auto o = std::make_shared<ScheduleCmdOptions>();
   CLI::App* cmd = app.add_subcommand("schedule", "Print a diffusion noise schedule: t, beta, alpha_bar, ...");
   cmd->add_option("--name", o->name, "linear, quadratic, cosine, cosine_reference, warmup10, warmup50")
+      ->check(accepted_by([](const std::string& t) { diffusion::parse_beta_schedule(t); }, "SCHEDULE"))
       ->capture_default_str();
   cmd->add_option("--steps", o->steps, "points of the training chain (fewer than --schedule-points: respaced from it)")
       ->check(CLI::Range(int64_t{2}, int64_t{100000}))

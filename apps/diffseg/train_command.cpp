@@ -78,6 +78,7 @@ void add_train_command(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--patch", o->patch, "training patch, tensor order: H,W or D,H,W (data.patch)");
   cmd->add_option("--seed", o->seed, "random seed (train.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (under torchrun, cuda = cuda:LOCAL_RANK)")
+      ->check(device_name())
       ->capture_default_str();
   cmd->add_option("--set", o->overrides, "override any config value, e.g. --set train.lr.peak=1e-3");
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");

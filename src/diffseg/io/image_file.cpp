@@ -30,6 +30,8 @@ FileFormat format_of(const fs::path& path) {
   const std::string name = lower(path.filename().string());
   if (ends_with(name, ".png")) return FileFormat::png;
   if (ends_with(name, ".nii") || ends_with(name, ".nii.gz") || ends_with(name, ".hdr")) return FileFormat::nifti;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path, "is a folder, not an image file (.nii, .nii.gz or .png)");
   throw InputError(path, "unknown image format (expected .nii, .nii.gz or .png)");
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 #include <cstring>
@@ -46,6 +47,8 @@ T field(const unsigned char* buf, size_t offset, bool swap) {
   return v;
 }
 
+DType dtype_from_nifti(const fs::path& path, int datatype);
+
 // The raw header fields nifticlib would otherwise trust or silently repair: the dimensions (their product must be
 // a size this machine can hold), the voxel offset (inside the file, past the header) and, for the spacing, pixdim.
 void check_header_fields(const fs::path& path, const unsigned char* buf, bool v1, bool swap, bool single_file) {
@@ -58,6 +61,8 @@ void check_header_fields(const fs::path& path, const unsigned char* buf, bool v1
   }
   vox_offset = v1 ? field<float>(buf, 108, swap) : static_cast<double>(field<int64_t>(buf, 168, swap));
   bitpix = v1 ? field<int16_t>(buf, 72, swap) : field<int16_t>(buf, 14, swap);
+  // nifticlib prints its own "** ERROR" line for an unknown type and then fails without a reason; say it here.
+  dtype_from_nifti(path, v1 ? field<int16_t>(buf, 70, swap) : field<int16_t>(buf, 12, swap));
   if (dim[0] < 1 || dim[0] > 7)
     throw InputError(path, "header dim[0] = " + std::to_string(dim[0]) + ": the number of dimensions must be 1..7");
   int64_t voxels = 1;
@@ -99,6 +104,15 @@ void check_header_fields(const fs::path& path, const unsigned char* buf, bool v1
 // Checks the first bytes ourselves (through zlib, which reads plain files too) so that a wrong file gets a precise
 // message instead of nifticlib's generic refusal.
 void check_header_bytes(const fs::path& path) {
+  if (path.extension() == ".nii") {  // zlib would read it, nifticlib would refuse it without saying why
+    unsigned char first[2] = {0, 0};
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      const size_t got = std::fread(first, 1, 2, f);
+      std::fclose(f);
+      if (got == 2 && first[0] == 0x1f && first[1] == 0x8b)
+        throw InputError(path, "is gzip-compressed but named .nii: rename it to .nii.gz");
+    }
+  }
   gzFile gz = gzopen(path.c_str(), "rb");
   if (!gz) throw InputError(path, "cannot open for reading");
   unsigned char buf[540];
