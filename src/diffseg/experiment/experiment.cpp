@@ -14,6 +14,7 @@
 #include "diffseg/core/results.h"
 #include "diffseg/data/synthetic.h"
 #include "diffseg/eval/evaluator.h"
+#include "diffseg/experiment/table2.h"
 #include "diffseg/train/trainer.h"
 
 namespace diffseg::experiment {
@@ -34,8 +35,6 @@ bool finished(const fs::path& run) {
     return false;
   }
 }
-// A ResultTable CSV cell: empty means NaN.
-double cell_number(const std::string& cell) { return cell.empty() ? std::nan("") : std::stod(cell); }
 double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::nan(""); }
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream in(p);
@@ -137,33 +136,32 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       const std::string sampler_name = st == "supervised" ? "-" : sm;
       const nlohmann::json& f = s["final"];
       table1.add({st, sampler_name, number(f["dice"]), number(f["dice_std"]), number(f["hd95"]), number(f["hd95_std"])});
-      // steps.csv: step, dice_mean, dice_std, hd95_mean, hd95_std, hd95_nan, dice_seed_range, hd95_seed_range
-      for (const auto& row : read_csv(out / "steps.csv").rows) {
-        const auto step = static_cast<int64_t>(cell_number(row[0]));
-        steps.add({st, sampler_name, step, cell_number(row[1]), cell_number(row[2]), cell_number(row[3]),
-                   cell_number(row[4])});
-        if (sm == "ddpm" && st != "supervised") table4.add({st, step, cell_number(row[6]), cell_number(row[7])});
+      const CsvData per_step = read_csv(out / "steps.csv");
+      for (size_t r = 0; r < per_step.rows.size(); ++r) {
+        auto at = [&](const std::string& column) { return per_step.number(r, column); };
+        const auto step = static_cast<int64_t>(at("step"));
+        steps.add({st, sampler_name, step, at("dice_mean"), at("dice_std"), at("hd95_mean"), at("hd95_std")});
+        if (sm == "ddpm" && st != "supervised") table4.add({st, step, at("dice_seed_range"), at("hd95_seed_range")});
       }
       progress.advance(1, "evaluated " + st + " " + sampler_name);
     }
   }
   // 3. Ensembles (DDPM, last step) with the supervised run.
-  ResultTable table2({"method", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "p_vs_supervised"});
+  ResultTable table2 = empty_table2();
   for (const auto& with : spec.ensemble_with) {
     if (spec.ensemble_supervised.empty()) break;
     const fs::path run = o.out / "runs" / with, out = run / "eval_test_ensemble";
-    if (!fs::exists(out / "ensemble.csv")) {
+    const bool stale = fs::exists(out / "ensemble.csv") && !has_table2_columns(out / "ensemble.csv");
+    if (stale) spdlog::info("experiment: {} lacks the HD95 test or the Dice interval; evaluating the ensemble again",
+                            (out / "ensemble.csv").string());
+    if (!fs::exists(out / "ensemble.csv") || stale) {
       eval::EvalOptions eo;
       eo.sampler.steps = spec.steps;
       eo.ensemble_with = o.out / "runs" / spec.ensemble_supervised;
       eo.metrics.threads = o.threads;
       eval::evaluate_run(run, eo, o.device, out);
     }
-    for (const auto& row : read_csv(out / "ensemble.csv").rows) {
-      const std::string method = row[0] == "ensemble" ? "ensemble (supervised + " + with + ")" : row[0];
-      table2.add({method, cell_number(row[1]), cell_number(row[2]), cell_number(row[3]), cell_number(row[4]),
-                  cell_number(row[5])});
-    }
+    add_ensemble_rows(table2, out / "ensemble.csv", with);
     progress.advance(1, "ensemble " + with);
   }
   progress.finish();
@@ -175,7 +173,7 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   write_text_atomically(results / "table4.md", "# Table 4: seed variance per step (DDPM)\n\n" + table4.to_markdown());
   if (!table2.rows().empty()) {
     table2.write_csv(results / "table2.csv");
-    write_text_atomically(results / "table2.md", "# Table 2: supervised, diffusion and their ensemble (DDPM)\n\n" + table2.to_markdown());
+    write_text_atomically(results / "table2.md", table2_markdown(read_csv(results / "table2.csv")));
   }
   return results / "table1.md";
 }

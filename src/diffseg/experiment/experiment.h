@@ -2,7 +2,8 @@
 // An experiment: a grid of training strategies × samplers on one dataset, run to completion (resumable: finished
 // runs and evaluations are skipped, interrupted runs resume), then tabulated like the paper:
 //   results/table1.{csv,md}  Dice / HD95 of the last step per strategy × sampler
-//   results/table2.{csv,md}  supervised vs a diffusion strategy vs their ensemble (with Wilcoxon p-values)
+//   results/table2.{csv,md}  supervised vs a diffusion strategy vs their ensemble: Wilcoxon p on Dice and HD95,
+//                            bootstrap 95 % interval of the mean Dice difference (experiment/table2.h)
 //   results/table4.{csv,md}  seed variance per step (mean over cases of max − min across seeds), DDPM
 //   results/steps.csv        Dice and HD95 per sampling step for every strategy × sampler
 #include <filesystem>
