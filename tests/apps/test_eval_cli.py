@@ -96,6 +96,22 @@ overrides:
     rc, stdout, err = run("experiment", "--config", spec, "--out", out)
     check("experiment: a second run reuses finished runs (no retraining)", rc == 0 and os.path.getmtime(log) == mtime, err)
 
+    # experiment --train-seeds 2: the first training seed's runs are reused, a second one is trained per strategy.
+    rc, stdout, err = run("experiment", "--config", spec, "--out", out, "--train-seeds", "2")
+    status = os.path.join(out, "runs", "rec_xT_train_seed1", "status.json")
+    check("experiment --train-seeds 2: a second training seed is trained, the first reused",
+          rc == 0 and os.path.getmtime(log) == mtime and os.path.exists(status) and
+          json.load(open(status)).get("finished"), err)
+    ts = table2_rows(os.path.join(out, "results", "train_seeds.csv"))
+    by_key = {(r["strategy"], r["sampler"]): r for r in ts}
+    check("experiment --train-seeds 2: train_seeds.csv has mean ± std over 2 training seeds per strategy × sampler",
+          sorted(by_key) == [("rec_xT", "ddim"), ("rec_xT", "ddpm"), ("supervised", "-")] and
+          all(r["train_seeds"] == "2" and float(r["dice_std"]) >= 0 and 0 <= float(r["dice_mean"]) <= 1 for r in ts)
+          and float(by_key[("rec_xT", "ddpm")]["dice_inference_seed_range"]) >= 0 and
+          by_key[("supervised", "-")]["dice_inference_seed_range"] == "", ts)
+    check("experiment --train-seeds 2: Table 1 still has one row per strategy x sampler",
+          len(open(os.path.join(out, "results", "table1.csv")).read().splitlines()) == 4)
+
     # experiment: the evaluations drew figures of 3 test cases (image, truth, 5 steps, uncertainty), RGB PNGs.
     index_path = os.path.join(out, "runs", "rec_xT", "eval_test_ddpm", "examples", "index.json")
     index = json.load(open(index_path)) if os.path.exists(index_path) else []

@@ -104,6 +104,10 @@ void write_report(const fs::path& exp, const fs::path& html) {
   }
   body += "<h2>Table 4 — seed variance per step (DDPM)</h2><p>Mean over cases of the largest difference between "
           "inference seeds.</p>" + html_table(read_csv(results / "table4.csv"), "table4");
+  if (fs::exists(results / "train_seeds.csv"))
+    body += "<h2>Training-seed variance (last sampling step)</h2><p>Mean ± standard deviation over training seeds of "
+            "the test-set means, beside the inference-seed variance of Table 4 averaged over the training seeds.</p>" +
+            html_table(read_csv(results / "train_seeds.csv"), "train_seeds");
 
   // Dice per sampling step, one series per strategy × sampler.
   const CsvData steps = read_csv(results / "steps.csv");
