@@ -10,7 +10,7 @@
 namespace diffseg::cli {
 
 int run_experiment_and_report(const std::string& spec_path, const std::string& out, const std::string& device,
-                              const GlobalOptions& global);
+                              int64_t train_seeds, const GlobalOptions& global);
 
 namespace {
 struct DemoOptions {
@@ -28,7 +28,7 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run) {
     run = [o, &global] {
       if (!std::filesystem::exists(o->experiment))
         throw UsageError(o->experiment + " not found: run the demo from the diffseg source folder or pass --experiment");
-      return run_experiment_and_report(o->experiment, o->out, o->device, global);
+      return run_experiment_and_report(o->experiment, o->out, o->device, /*train_seeds: the file's*/ 0, global);
     };
   });
 }

@@ -54,8 +54,8 @@ int run_evaluate(const EvaluateCmdOptions& o, const GlobalOptions& global) {
     std::printf("%-5lld %7.4f ± %-8.4f %7.3f ± %-8.3f %-12.4f\n", static_cast<long long>(st.step), st.dice_mean,
                 st.dice_std, st.hd95_mean, st.hd95_std, st.dice_seed_range);
   if (!o.ensemble_with.empty())
-    std::printf("ensemble with %s: Dice %.4f, HD95 %.3f (Wilcoxon p vs supervised %.3g)\n", o.ensemble_with.c_str(),
-                s.ensemble_dice, s.ensemble_hd95, s.ensemble_p_value);
+    std::printf("ensemble with %s: Dice %.4f, HD95 %.3f (Wilcoxon p vs supervised: Dice %.3g, HD95 %.3g)\n",
+                o.ensemble_with.c_str(), s.ensemble_dice, s.ensemble_hd95, s.ensemble_p_value, s.ensemble_hd95_p_value);
   spdlog::info("tables written to {}", out.string());
   if (s.failed_cases > 0) {
     spdlog::error("{} case(s) could not be read and were left out (see above and summary.json)", s.failed_cases);

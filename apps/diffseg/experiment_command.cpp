@@ -16,6 +16,7 @@ namespace {
 
 struct ExperimentCmdOptions {
   std::string config, out, device = "cpu";
+  int64_t train_seeds = 0;  // 0: as the experiment file says
 };
 
 void print_file(const fs::path& p) {
@@ -26,9 +27,10 @@ void print_file(const fs::path& p) {
 }  // namespace
 
 int run_experiment_and_report(const std::string& spec_path, const std::string& out_arg, const std::string& device,
-                              const GlobalOptions& global) {
+                              int64_t train_seeds, const GlobalOptions& global) {
   const int threads = set_threads(global.threads);
-  const experiment::ExperimentSpec spec = experiment::load_experiment(spec_path);
+  experiment::ExperimentSpec spec = experiment::load_experiment(spec_path);
+  if (train_seeds > 0) spec.train_seeds = train_seeds;
   experiment::ExperimentOptions eo;
   eo.out = out_arg.empty() ? fs::path("runs") / spec.name : fs::path(out_arg);
   eo.device = parse_device(device);
@@ -38,6 +40,7 @@ int run_experiment_and_report(const std::string& spec_path, const std::string& o
   experiment::write_report(eo.out, html);
   print_file(table);
   print_file(eo.out / "results" / "table2.md");
+  print_file(eo.out / "results" / "train_seeds.md");
   spdlog::info("results: {}", (eo.out / "results").string());
   spdlog::info("report:  {}", fs::absolute(html).string());
   return 0;
@@ -49,8 +52,12 @@ void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& 
   cmd->add_option("--config", o->config, "experiment file, e.g. experiments/synthetic.yaml")->required();
   cmd->add_option("--out", o->out, "experiment folder (default: runs/NAME)");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_name());
+  cmd->add_option("--train-seeds", o->train_seeds,
+                  "train each strategy with N training seeds and report their variance (results/train_seeds.md); "
+                  "default: the file's train_seeds, else 1")
+      ->check(CLI::PositiveNumber);
   cmd->callback([&run, o, &global] {
-    run = [o, &global] { return run_experiment_and_report(o->config, o->out, o->device, global); };
+    run = [o, &global] { return run_experiment_and_report(o->config, o->out, o->device, o->train_seeds, global); };
   });
 
   auto r = std::make_shared<std::pair<std::string, std::string>>();

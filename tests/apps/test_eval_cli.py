@@ -3,6 +3,7 @@
 
 Usage: test_eval_cli.py PATH/TO/diffseg   (prints 'N passed, N failed')
 """
+import csv
 import json
 import os
 import shutil
@@ -28,6 +29,27 @@ def png_header(path):
     with open(path, "rb") as f:
         head = f.read(26)
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big"), head[25]
+
+
+STATISTICS_COLUMNS = ["dice_p_vs_supervised", "hd95_p_vs_supervised", "dice_diff_vs_supervised", "dice_diff_ci_low",
+                      "dice_diff_ci_high"]
+
+
+def table2_rows(path):
+    """results/table2.csv as dicts (columns by name); [] when it is missing."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def table2_statistics_ok(row):
+    """p-values in [0, 1] (empty: no non-zero difference, the test is undefined), low <= mean <= high."""
+    for c in ["dice_p_vs_supervised", "hd95_p_vs_supervised"]:
+        if row[c] != "" and not 0 <= float(row[c]) <= 1:
+            return False
+    low, mean, high = (float(row[c]) for c in ["dice_diff_ci_low", "dice_diff_vs_supervised", "dice_diff_ci_high"])
+    return low - 1e-9 <= mean <= high + 1e-9
 
 
 def run(*args, timeout=900):
@@ -59,10 +81,36 @@ overrides:
     t4 = open(os.path.join(out, "results", "table4.csv")).read().splitlines() if rc == 0 else []
     check("experiment: Table 4 has 5 steps of seed variance for rec_xT", len(t4) == 6, t4)
     check("experiment: Table 2 (ensemble) written", os.path.exists(os.path.join(out, "results", "table2.csv")))
+    t2 = table2_rows(os.path.join(out, "results", "table2.csv"))
+    check("experiment: Table 2 has supervised, rec_xT and their ensemble",
+          [r["method"] for r in t2] == ["supervised", "rec_xT", "ensemble (supervised + rec_xT)"], t2)
+    check("experiment: Table 2 tests Dice and HD95 and bounds the Dice difference against the supervised model",
+          len(t2) == 3 and all(table2_statistics_ok(r) for r in t2[1:]) and
+          all(t2[0][c] == "" for c in STATISTICS_COLUMNS), t2)
+    md_path = os.path.join(out, "results", "table2.md")
+    md = open(md_path).read() if os.path.exists(md_path) else ""
+    check("experiment: table2.md shows the interval and explains the marks",
+          "ΔDice vs supervised [95 % CI]" in md and "Marked *: p < 0.05" in md and "p (HD95)" in md, md)
     log = os.path.join(out, "runs", "rec_xT", "log.csv")
     mtime = os.path.getmtime(log) if os.path.exists(log) else None
     rc, stdout, err = run("experiment", "--config", spec, "--out", out)
     check("experiment: a second run reuses finished runs (no retraining)", rc == 0 and os.path.getmtime(log) == mtime, err)
+
+    # experiment --train-seeds 2: the first training seed's runs are reused, a second one is trained per strategy.
+    rc, stdout, err = run("experiment", "--config", spec, "--out", out, "--train-seeds", "2")
+    status = os.path.join(out, "runs", "rec_xT_train_seed1", "status.json")
+    check("experiment --train-seeds 2: a second training seed is trained, the first reused",
+          rc == 0 and os.path.getmtime(log) == mtime and os.path.exists(status) and
+          json.load(open(status)).get("finished"), err)
+    ts = table2_rows(os.path.join(out, "results", "train_seeds.csv"))
+    by_key = {(r["strategy"], r["sampler"]): r for r in ts}
+    check("experiment --train-seeds 2: train_seeds.csv has mean ± std over 2 training seeds per strategy × sampler",
+          sorted(by_key) == [("rec_xT", "ddim"), ("rec_xT", "ddpm"), ("supervised", "-")] and
+          all(r["train_seeds"] == "2" and float(r["dice_std"]) >= 0 and 0 <= float(r["dice_mean"]) <= 1 for r in ts)
+          and float(by_key[("rec_xT", "ddpm")]["dice_inference_seed_range"]) >= 0 and
+          by_key[("supervised", "-")]["dice_inference_seed_range"] == "", ts)
+    check("experiment --train-seeds 2: Table 1 still has one row per strategy x sampler",
+          len(open(os.path.join(out, "results", "table1.csv")).read().splitlines()) == 4)
 
     # experiment: the evaluations drew figures of 3 test cases (image, truth, 5 steps, uncertainty), RGB PNGs.
     index_path = os.path.join(out, "runs", "rec_xT", "eval_test_ddpm", "examples", "index.json")

@@ -1,9 +1,12 @@
 #include "diffseg/core/results.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "diffseg/core/error.h"
 
 using namespace diffseg;
 
@@ -28,4 +31,26 @@ TEST(Results, SummaryCountsNanAndUsesPopulationStd) {
   EXPECT_EQ(s.count, 2);
   EXPECT_EQ(s.nan, 1);
   EXPECT_EQ(format_summary(s, 2), "2.00 ± 1.00 (n=2, 1 NaN)");
+}
+
+TEST(Results, CsvCellsAreReadByColumnName) {
+  const auto path = std::filesystem::temp_directory_path() / "diffseg_results_by_name.csv";
+  ResultTable t({"method", "dice_mean", "p"});
+  t.add({std::string("ensemble"), 0.75, std::nan("")});
+  t.write_csv(path);
+  const CsvData d = read_csv(path);
+  EXPECT_EQ(d.at(0, "method"), "ensemble");
+  EXPECT_EQ(d.at(0, "dice_mean"), "0.75");
+  EXPECT_EQ(d.at(0, "p"), "");  // NaN
+  EXPECT_EQ(d.number(0, "dice_mean"), 0.75);
+  EXPECT_TRUE(std::isnan(d.number(0, "p")));
+  EXPECT_THROW(d.number(0, "method"), InputError);  // text, not a number
+  try {
+    d.at(0, "hd95_mean");
+    ADD_FAILURE() << "a missing column must throw";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no column \"hd95_mean\" (columns: method, dice_mean, p)"),
+              std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
 }

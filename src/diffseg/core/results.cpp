@@ -104,8 +104,35 @@ int CsvData::column(const std::string& name) const {
   return -1;
 }
 
+const std::string& CsvData::at(size_t row, const std::string& name) const {
+  const int c = column(name);
+  if (c < 0) {
+    std::string columns;
+    for (const auto& h : header) columns += (columns.empty() ? "" : ", ") + h;
+    throw InputError(path, "has no column \"" + name + "\" (columns: " + columns + ")");
+  }
+  return rows.at(row).at(static_cast<size_t>(c));
+}
+
+double CsvData::number(size_t row, const std::string& name) const {
+  const std::string& text = at(row, name);
+  if (text.empty()) return std::nan("");
+  size_t used = 0;
+  double v = std::nan("");
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size())
+    throw InputError(path, "column \"" + name + "\" of row " + std::to_string(row + 1) + " holds \"" + text +
+                               "\", not a number");
+  return v;
+}
+
 CsvData read_csv(const std::filesystem::path& path) {
   CsvData d;
+  d.path = path;
   std::ifstream in(path);
   if (!in) return d;
   std::string line;

@@ -32,9 +32,16 @@ class ResultTable {
 
 // Reads a CSV written by ResultTable (no quoting): header and rows of text cells (empty cells stay empty).
 struct CsvData {
+  std::filesystem::path path;  // the file it was read from (names it in errors)
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   int column(const std::string& name) const;  // -1 when absent
+  // The cell of rows[row] in column `name`: columns are found by name, so a file may gain columns or reorder
+  // them. Throws InputError (naming the file) when the column is absent.
+  const std::string& at(size_t row, const std::string& name) const;
+  // The same cell as a number as ResultTable writes it: empty is NaN, "inf"/"-inf" are infinities. Throws
+  // InputError when the cell holds anything else.
+  double number(size_t row, const std::string& name) const;
 };
 CsvData read_csv(const std::filesystem::path& path);  // empty CsvData when the file does not exist
 

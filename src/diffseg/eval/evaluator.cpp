@@ -24,6 +24,7 @@
 #include "diffseg/io/splits.h"
 #include "diffseg/metrics/mask_postprocess.h"
 #include "diffseg/metrics/regions.h"
+#include "diffseg/metrics/statistics.h"
 #include "diffseg/eval/trained_run.h"
 #include "diffseg/train/predictor.h"
 
@@ -80,37 +81,6 @@ struct CaseScores {
 };
 
 }  // namespace
-
-double wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> d;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    if (!std::isnan(a[i]) && !std::isnan(b[i]) && a[i] != b[i]) d.push_back(a[i] - b[i]);
-  const size_t n = d.size();
-  if (n == 0) return 1.0;
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return std::abs(d[x]) < std::abs(d[y]); });
-  std::vector<double> rank(n);
-  double tie_term = 0;
-  for (size_t i = 0; i < n;) {
-    size_t j = i;
-    while (j + 1 < n && std::abs(d[order[j + 1]]) == std::abs(d[order[i]])) ++j;
-    const double r = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;  // average rank of the tie
-    for (size_t k = i; k <= j; ++k) rank[order[k]] = r;
-    const double t = static_cast<double>(j - i + 1);
-    tie_term += t * t * t - t;
-    i = j + 1;
-  }
-  double w_plus = 0;
-  for (size_t i = 0; i < n; ++i)
-    if (d[i] > 0) w_plus += rank[i];
-  const double nn = static_cast<double>(n);
-  const double mean = nn * (nn + 1) / 4.0;
-  const double var = nn * (nn + 1) * (2 * nn + 1) / 24.0 - tie_term / 48.0;
-  if (var <= 0) return 1.0;
-  const double z = (w_plus - mean) / std::sqrt(var);
-  return std::erfc(std::abs(z) / std::sqrt(2.0));
-}
 
 namespace {
 
@@ -331,7 +301,7 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
         results.at(entry.at("index").get<size_t>()) = case_result_from_json(entry.at("result"), {"case"}, columns);
 
   ResultTable table(columns);
-  std::vector<double> ens_dice, ens_hd95, sup_dice, sup_hd95, diff_dice;
+  std::vector<double> ens_dice, ens_hd95, sup_dice, sup_hd95, diff_dice, diff_hd95;
   nlohmann::json examples = nlohmann::json::array();
   for (const CaseResult& r : results) {
     for (const auto& row : r.rows) table.add(row);
@@ -342,6 +312,7 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
       sup_dice.push_back(r.sup_dice);
       sup_hd95.push_back(r.sup_hd95);
       diff_dice.push_back(r.scores[0].back().dice);
+      diff_hd95.push_back(r.scores[0].back().hd95);
     }
   }
 
@@ -396,21 +367,42 @@ EvalSummary evaluate_run(const fs::path& run_folder, const EvalOptions& o, c10::
     js["regions"] = names;
   }
   if (supervised) {
-    const Summary e = summarise(ens_dice), eh = summarise(ens_hd95), s = summarise(sup_dice), sh = summarise(sup_hd95),
-                  dd = summarise(diff_dice);
-    summary.ensemble_dice = e.mean;
-    summary.ensemble_hd95 = eh.mean;
-    summary.ensemble_p_value = wilcoxon_signed_rank(ens_dice, sup_dice);
-    ResultTable ens({"method", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "p_vs_supervised"});
-    ens.add({std::string("supervised"), s.mean, s.std, sh.mean, sh.std, std::nan("")});
-    ens.add({summary.strategy, dd.mean, dd.std, summary.steps.back().hd95_mean, summary.steps.back().hd95_std,
-             wilcoxon_signed_rank(diff_dice, sup_dice)});
-    ens.add({std::string("ensemble"), e.mean, e.std, eh.mean, eh.std, summary.ensemble_p_value});
+    // Each method against the supervised run on the same cases (the columns are described in evaluator.h).
+    struct VersusSupervised {
+      metrics::WilcoxonResult dice, hd95;
+      metrics::MeanDifferenceInterval dice_difference;
+    };
+    auto versus_supervised = [&](const std::vector<double>& dice, const std::vector<double>& hd95) {
+      return VersusSupervised{metrics::wilcoxon_signed_rank(dice, sup_dice),
+                              metrics::wilcoxon_signed_rank(hd95, sup_hd95),
+                              metrics::bootstrap_mean_difference(dice, sup_dice)};
+    };
+    ResultTable ens({"method", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "dice_p_vs_supervised",
+                     "hd95_p_vs_supervised", "dice_diff_vs_supervised", "dice_diff_ci_low", "dice_diff_ci_high"});
+    auto add = [&](const std::string& method, const std::vector<double>& dice, const std::vector<double>& hd95,
+                   const VersusSupervised& v) {
+      const Summary sd = summarise(dice), sh = summarise(hd95);
+      ens.add({method, sd.mean, sd.std, sh.mean, sh.std, v.dice.p_value, v.hd95.p_value, v.dice_difference.mean,
+               v.dice_difference.low, v.dice_difference.high});
+    };
+    const VersusSupervised diffusion = versus_supervised(diff_dice, diff_hd95);
+    const VersusSupervised ensemble = versus_supervised(ens_dice, ens_hd95);
+    add("supervised", sup_dice, sup_hd95, VersusSupervised{});  // all NaN: the reference itself
+    add(summary.strategy, diff_dice, diff_hd95, diffusion);
+    add("ensemble", ens_dice, ens_hd95, ensemble);
+    summary.ensemble_dice = summarise(ens_dice).mean;
+    summary.ensemble_hd95 = summarise(ens_hd95).mean;
+    summary.ensemble_p_value = ensemble.dice.p_value;
+    summary.ensemble_hd95_p_value = ensemble.hd95.p_value;
     if (write) {
       ens.write_csv(out / "ensemble.csv");
       write_text_atomically(out / "ensemble.md", ens.to_markdown());
     }
-    js["ensemble"] = {{"dice", e.mean}, {"hd95", eh.mean}, {"p_vs_supervised", summary.ensemble_p_value}};
+    js["ensemble"] = {{"dice", summary.ensemble_dice}, {"hd95", summary.ensemble_hd95},
+                      {"dice_p_vs_supervised", summary.ensemble_p_value},
+                      {"hd95_p_vs_supervised", summary.ensemble_hd95_p_value},
+                      {"dice_diff_vs_supervised", number(ensemble.dice_difference.mean)},
+                      {"dice_diff_ci", {number(ensemble.dice_difference.low), number(ensemble.dice_difference.high)}}};
   }
   const StepSummary& last = summary.steps.back();
   js["final"] = {{"dice", last.dice_mean}, {"dice_std", last.dice_std}, {"hd95", last.hd95_mean},

@@ -14,6 +14,7 @@
 #include "diffseg/core/results.h"
 #include "diffseg/data/synthetic.h"
 #include "diffseg/eval/evaluator.h"
+#include "diffseg/experiment/table2.h"
 #include "diffseg/train/trainer.h"
 
 namespace diffseg::experiment {
@@ -34,12 +35,20 @@ bool finished(const fs::path& run) {
     return false;
   }
 }
-// A ResultTable CSV cell: empty means NaN.
-double cell_number(const std::string& cell) { return cell.empty() ? std::nan("") : std::stod(cell); }
 double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::nan(""); }
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream in(p);
   return nlohmann::json::parse(in);
+}
+constexpr const char* kTrainSeedsLegend =
+    "dice_mean ± dice_std, hd95_mean ± hd95_std: over the training seeds, of each training run's test-set mean at "
+    "the last sampling step (inference seed 0; population standard deviation, as in the other tables). "
+    "*_inference_seed_range: Table 4's seed variance at the last step (mean over cases of max − min across "
+    "inference seeds), averaged over the training seeds; NaN for one inference seed.";
+// Strategy `st` trained with the k-th training seed: the first keeps the folder it had before training seeds
+// existed, so finished experiments are reused.
+fs::path run_folder(const fs::path& out, const std::string& st, int64_t k) {
+  return out / "runs" / (k == 0 ? st : st + "_train_seed" + std::to_string(k));
 }
 }  // namespace
 
@@ -48,7 +57,7 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   // The experiment file's own keys; what `overrides` holds is a run config, checked when each run is built.
   c.check_known_keys({"name", "config", "data.path", "data.synthetic.dims", "data.synthetic.cases",
                       "data.synthetic.classes", "data.synthetic.size", "data.synthetic.seed", "strategies",
-                      "samplers", "steps", "seeds", "examples", "ensemble.supervised", "ensemble.with"},
+                      "samplers", "steps", "seeds", "train_seeds", "examples", "ensemble.supervised", "ensemble.with"},
                      {"overrides"}, "experiment");
   const fs::path base = yaml.parent_path();
   ExperimentSpec s;
@@ -66,6 +75,8 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   for (const auto& sm : s.samplers) diffusion::parse_sampler(sm);
   s.steps = c.get<int64_t>("steps", s.steps);
   s.seeds = c.get<int64_t>("seeds", s.seeds);
+  s.train_seeds = c.get<int64_t>("train_seeds", s.train_seeds);
+  if (s.train_seeds < 1) throw InputError(yaml, "train_seeds must be at least 1, got " + std::to_string(s.train_seeds));
   s.examples = c.get<int64_t>("examples", s.examples);
   s.ensemble_supervised = c.get<std::string>("ensemble.supervised", "");
   s.ensemble_with = c.get<std::vector<std::string>>("ensemble.with", {});
@@ -94,76 +105,97 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       data::write_synthetic_dataset(data, so);
     }
   }
-  int64_t total = static_cast<int64_t>(spec.strategies.size());
-  for (const auto& st : spec.strategies) total += st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size());
+  int64_t total = 0;
+  for (const auto& st : spec.strategies)
+    total += spec.train_seeds * (1 + (st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size())));
   total += static_cast<int64_t>(spec.ensemble_with.size());
   Progress progress("experiment " + spec.name, total, "jobs");
 
-  // 1. Train every strategy (skip finished runs, resume interrupted ones).
-  for (const auto& st : spec.strategies) {
-    const fs::path run = o.out / "runs" / st;
-    if (!finished(run)) {
-      Config config = Config::load(spec.config);
-      config.set("data.path=\"" + data.string() + "\"");
-      config.set("train.strategy=" + st);
-      for (const auto& ov : spec.overrides) config.set(ov);
-      train::TrainerOptions to = train::trainer_options_from_config(config);
-      to.out = run;
-      const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
-      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", st);
-      train::run_training(config, to, o.device, resume);
+  // 1. Train every strategy with every training seed (skip finished runs, resume interrupted ones). Training seed
+  // k is the config's train.seed + k; the data split (data.split_seed) stays the same.
+  for (const auto& st : spec.strategies)
+    for (int64_t k = 0; k < spec.train_seeds; ++k) {
+      const fs::path run = run_folder(o.out, st, k);
+      const std::string name = run.filename().string();
+      if (!finished(run)) {
+        Config config = Config::load(spec.config);
+        config.set("data.path=\"" + data.string() + "\"");
+        config.set("train.strategy=" + st);
+        for (const auto& ov : spec.overrides) config.set(ov);
+        if (k > 0) config.set("train.seed=" + std::to_string(config.get<uint64_t>("train.seed", 0) + k));
+        train::TrainerOptions to = train::trainer_options_from_config(config);
+        to.out = run;
+        const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
+        spdlog::info("experiment: {} {}", resume ? "resuming" : "training", name);
+        train::run_training(config, to, o.device, resume);
+      }
+      progress.advance(1, "trained " + name);
     }
-    progress.advance(1, "trained " + st);
-  }
   // 2. Evaluate every strategy with every sampler (supervised once).
   ResultTable table1({"strategy", "sampler", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
   ResultTable steps({"strategy", "sampler", "step", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
   ResultTable table4({"strategy", "step", "dice_seed_range", "hd95_seed_range"});
+  ResultTable train_seeds({"strategy", "sampler", "train_seeds", "dice_mean", "dice_std", "hd95_mean", "hd95_std",
+                           "dice_inference_seed_range", "hd95_inference_seed_range"});
   for (const auto& st : spec.strategies) {
     const std::vector<std::string> samplers = st == "supervised" ? std::vector<std::string>{"ddpm"} : spec.samplers;
     for (const auto& sm : samplers) {
-      const fs::path run = o.out / "runs" / st;
-      const fs::path out = run / ("eval_test_" + (st == "supervised" ? std::string("none") : sm));
-      if (!fs::exists(out / "summary.json")) {
-        eval::EvalOptions eo;
-        eo.sampler.kind = diffusion::parse_sampler(sm);
-        eo.sampler.steps = spec.steps;
-        eo.seeds = spec.seeds;
-        eo.examples = spec.examples;
-        eo.metrics.threads = o.threads;
-        eval::evaluate_run(run, eo, o.device, out);
-      }
-      const nlohmann::json s = read_json(out / "summary.json");
       const std::string sampler_name = st == "supervised" ? "-" : sm;
-      const nlohmann::json& f = s["final"];
-      table1.add({st, sampler_name, number(f["dice"]), number(f["dice_std"]), number(f["hd95"]), number(f["hd95_std"])});
-      // steps.csv: step, dice_mean, dice_std, hd95_mean, hd95_std, hd95_nan, dice_seed_range, hd95_seed_range
-      for (const auto& row : read_csv(out / "steps.csv").rows) {
-        const auto step = static_cast<int64_t>(cell_number(row[0]));
-        steps.add({st, sampler_name, step, cell_number(row[1]), cell_number(row[2]), cell_number(row[3]),
-                   cell_number(row[4])});
-        if (sm == "ddpm" && st != "supervised") table4.add({st, step, cell_number(row[6]), cell_number(row[7])});
+      // Per training seed: the test-set means and the inference-seed variance at the last step.
+      std::vector<double> dice, hd95, dice_range, hd95_range;
+      for (int64_t k = 0; k < spec.train_seeds; ++k) {
+        const fs::path run = run_folder(o.out, st, k);
+        const fs::path out = run / ("eval_test_" + (st == "supervised" ? std::string("none") : sm));
+        if (!fs::exists(out / "summary.json")) {
+          eval::EvalOptions eo;
+          eo.sampler.kind = diffusion::parse_sampler(sm);
+          eo.sampler.steps = spec.steps;
+          eo.seeds = spec.seeds;
+          eo.examples = k == 0 ? spec.examples : 0;  // the report shows the first training seed's figures
+          eo.metrics.threads = o.threads;
+          eval::evaluate_run(run, eo, o.device, out);
+        }
+        const nlohmann::json summary = read_json(out / "summary.json");
+        const nlohmann::json& f = summary["final"];
+        dice.push_back(number(f["dice"]));
+        hd95.push_back(number(f["hd95"]));
+        const CsvData per_step = read_csv(out / "steps.csv");
+        if (!per_step.rows.empty()) {
+          dice_range.push_back(per_step.number(per_step.rows.size() - 1, "dice_seed_range"));
+          hd95_range.push_back(per_step.number(per_step.rows.size() - 1, "hd95_seed_range"));
+        }
+        progress.advance(1, "evaluated " + run.filename().string() + " " + sampler_name);
+        if (k > 0) continue;
+        // Tables 1 and 4 and steps.csv: the first training seed.
+        table1.add({st, sampler_name, number(f["dice"]), number(f["dice_std"]), number(f["hd95"]), number(f["hd95_std"])});
+        for (size_t r = 0; r < per_step.rows.size(); ++r) {
+          auto at = [&](const std::string& column) { return per_step.number(r, column); };
+          const auto step = static_cast<int64_t>(at("step"));
+          steps.add({st, sampler_name, step, at("dice_mean"), at("dice_std"), at("hd95_mean"), at("hd95_std")});
+          if (sm == "ddpm" && st != "supervised") table4.add({st, step, at("dice_seed_range"), at("hd95_seed_range")});
+        }
       }
-      progress.advance(1, "evaluated " + st + " " + sampler_name);
+      const Summary d = summarise(dice), h = summarise(hd95);
+      train_seeds.add({st, sampler_name, spec.train_seeds, d.mean, d.std, h.mean, h.std, summarise(dice_range).mean,
+                       summarise(hd95_range).mean});
     }
   }
   // 3. Ensembles (DDPM, last step) with the supervised run.
-  ResultTable table2({"method", "dice_mean", "dice_std", "hd95_mean", "hd95_std", "p_vs_supervised"});
+  ResultTable table2 = empty_table2();
   for (const auto& with : spec.ensemble_with) {
     if (spec.ensemble_supervised.empty()) break;
     const fs::path run = o.out / "runs" / with, out = run / "eval_test_ensemble";
-    if (!fs::exists(out / "ensemble.csv")) {
+    const bool stale = fs::exists(out / "ensemble.csv") && !has_table2_columns(out / "ensemble.csv");
+    if (stale) spdlog::info("experiment: {} lacks the HD95 test or the Dice interval; evaluating the ensemble again",
+                            (out / "ensemble.csv").string());
+    if (!fs::exists(out / "ensemble.csv") || stale) {
       eval::EvalOptions eo;
       eo.sampler.steps = spec.steps;
       eo.ensemble_with = o.out / "runs" / spec.ensemble_supervised;
       eo.metrics.threads = o.threads;
       eval::evaluate_run(run, eo, o.device, out);
     }
-    for (const auto& row : read_csv(out / "ensemble.csv").rows) {
-      const std::string method = row[0] == "ensemble" ? "ensemble (supervised + " + with + ")" : row[0];
-      table2.add({method, cell_number(row[1]), cell_number(row[2]), cell_number(row[3]), cell_number(row[4]),
-                  cell_number(row[5])});
-    }
+    add_ensemble_rows(table2, out / "ensemble.csv", with);
     progress.advance(1, "ensemble " + with);
   }
   progress.finish();
@@ -173,9 +205,14 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   steps.write_csv(results / "steps.csv");
   table4.write_csv(results / "table4.csv");
   write_text_atomically(results / "table4.md", "# Table 4: seed variance per step (DDPM)\n\n" + table4.to_markdown());
+  if (spec.train_seeds > 1) {
+    train_seeds.write_csv(results / "train_seeds.csv");
+    write_text_atomically(results / "train_seeds.md", "# Training-seed variance: last sampling step, test split\n\n" +
+                                                          train_seeds.to_markdown() + "\n" + kTrainSeedsLegend + "\n");
+  }
   if (!table2.rows().empty()) {
     table2.write_csv(results / "table2.csv");
-    write_text_atomically(results / "table2.md", "# Table 2: supervised, diffusion and their ensemble (DDPM)\n\n" + table2.to_markdown());
+    write_text_atomically(results / "table2.md", table2_markdown(read_csv(results / "table2.csv")));
   }
   return results / "table1.md";
 }

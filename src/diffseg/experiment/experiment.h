@@ -2,9 +2,12 @@
 // An experiment: a grid of training strategies × samplers on one dataset, run to completion (resumable: finished
 // runs and evaluations are skipped, interrupted runs resume), then tabulated like the paper:
 //   results/table1.{csv,md}  Dice / HD95 of the last step per strategy × sampler
-//   results/table2.{csv,md}  supervised vs a diffusion strategy vs their ensemble (with Wilcoxon p-values)
+//   results/table2.{csv,md}  supervised vs a diffusion strategy vs their ensemble: Wilcoxon p on Dice and HD95,
+//                            bootstrap 95 % interval of the mean Dice difference (experiment/table2.h)
 //   results/table4.{csv,md}  seed variance per step (mean over cases of max − min across seeds), DDPM
 //   results/steps.csv        Dice and HD95 per sampling step for every strategy × sampler
+//   results/train_seeds.{csv,md}  with train_seeds > 1: mean ± std over training seeds beside the inference-seed
+//                            variance (Tables 1, 2 and 4 use the first training seed)
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,6 +25,7 @@ struct ExperimentSpec {
   uint64_t synthetic_seed = 0;
   std::vector<std::string> strategies, samplers;
   int64_t steps = 5, seeds = 1;
+  int64_t train_seeds = 1;  // each strategy trained this many times (train.seed, train.seed + 1, ...)
   int64_t examples = 3;  // test cases shown as figures in the report
   std::string ensemble_supervised;                 // strategy name of the supervised run ("" = no ensemble)
   std::vector<std::string> ensemble_with;          // diffusion strategies to ensemble with it

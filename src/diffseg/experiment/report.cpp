@@ -10,6 +10,7 @@
 #include "diffseg/experiment/example_gallery.h"
 #include "diffseg/experiment/html.h"
 #include "diffseg/experiment/line_chart.h"
+#include "diffseg/experiment/table2.h"
 
 namespace diffseg::experiment {
 namespace fs = std::filesystem;
@@ -25,7 +26,8 @@ double num(const std::string& s) {
   }
 }
 
-std::string html_table(const CsvData& d, const std::string& id) {
+// `format_numbers`: numeric cells with decimals shown with 4 of them; false for a table already formatted as text.
+std::string html_table(const CsvData& d, const std::string& id, bool format_numbers = true) {
   std::string out = "<table id=\"" + id + "\"><thead><tr>";
   for (const auto& h : d.header) out += "<th>" + html_escape(h) + "</th>";
   out += "</tr></thead><tbody>";
@@ -34,7 +36,8 @@ std::string html_table(const CsvData& d, const std::string& id) {
     out += "<tr>";
     for (const auto& cell : row) {
       const double v = num(cell);
-      if (!cell.empty() && std::isfinite(v) && cell.find_first_not_of("0123456789-") != std::string::npos) {
+      if (format_numbers && !cell.empty() && std::isfinite(v) &&
+          cell.find_first_not_of("0123456789-") != std::string::npos) {
         std::snprintf(buf, sizeof buf, "%.4f", v);
         out += "<td>" + std::string(buf) + "</td>";
       } else {
@@ -90,12 +93,21 @@ void write_report(const fs::path& exp, const fs::path& html) {
           "the mean over foreground classes per case, then mean ± standard deviation over the test cases; HD95 is in "
           "mm (pixels for 2D data without spacing).</p>";
   body += "<h2>Table 1 — last sampling step, per strategy and sampler</h2>" + html_table(read_csv(results / "table1.csv"), "table1");
-  if (fs::exists(results / "table2.csv"))
-    body += "<h2>Table 2 — supervised, diffusion and their ensemble (DDPM)</h2><p>p: two-sided Wilcoxon signed-rank "
-            "test on per-case Dice against the supervised model.</p>" +
-            html_table(read_csv(results / "table2.csv"), "table2");
+  if (fs::exists(results / "table2.csv")) {
+    body += "<h2>Table 2 — supervised, diffusion and their ensemble (DDPM)</h2>";
+    const CsvData table2 = read_csv(results / "table2.csv");
+    if (has_table2_columns(results / "table2.csv"))
+      body += html_table(table2_display(table2), "table2", false) + "<p>" + html_escape(table2_legend()) + "</p>";
+    else  // written before the HD95 test and the interval: shown as it is
+      body += html_table(table2, "table2") + "<p>Written by an older diffseg: run <code>diffseg experiment</code> "
+              "again for the HD95 test and the interval of the Dice difference.</p>";
+  }
   body += "<h2>Table 4 — seed variance per step (DDPM)</h2><p>Mean over cases of the largest difference between "
           "inference seeds.</p>" + html_table(read_csv(results / "table4.csv"), "table4");
+  if (fs::exists(results / "train_seeds.csv"))
+    body += "<h2>Training-seed variance (last sampling step)</h2><p>Mean ± standard deviation over training seeds of "
+            "the test-set means, beside the inference-seed variance of Table 4 averaged over the training seeds.</p>" +
+            html_table(read_csv(results / "train_seeds.csv"), "train_seeds");
 
   // Dice per sampling step, one series per strategy × sampler.
   const CsvData steps = read_csv(results / "steps.csv");
