@@ -4,7 +4,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(DIFFSEG_PART_LIBRARIES diffseg_core diffseg_runtime diffseg_io diffseg_data diffseg_diffusion diffseg_model
-    diffseg_dist diffseg_train diffseg_metrics diffseg_eval diffseg_experiment)
+    diffseg_dist diffseg_run_config diffseg_checkpoint diffseg_train diffseg_metrics diffseg_eval diffseg_experiment)
 install(TARGETS ${DIFFSEG_PART_LIBRARIES} diffseg_nifticlib EXPORT diffsegTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS diffseg RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -49,3 +49,32 @@ TEST(Config, ErrorsNameTheKeyOrFile) {
   EXPECT_THROW(c.require<int>("a.c"), diffseg::UsageError);
   EXPECT_THROW(c.set("no_equals_sign"), diffseg::UsageError);
 }
+
+// yaml-cpp turns an alias inside its own anchor into a cycle, and aliases of aliases into an exponentially large
+// tree; either would overflow the stack or never end in the key check, Clone or dump (found by fuzz_config).
+TEST(Config, SelfReferentialOrExplodingAliasesAreRefused) {
+  diffseg::test::TempDir dir;
+  std::string exploding = "a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n";  // a6 below stands for 10^7 values
+  for (int i = 1; i <= 6; ++i) {
+    const std::string previous = "*a" + std::to_string(i - 1);
+    exploding += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + previous;
+    for (int k = 1; k < 10; ++k) exploding += ", " + previous;
+    exploding += "]\n";
+  }
+  const std::pair<const char*, std::string> files[] = {
+      {"cycle.yaml", "train: &x {lr: *x}\n"}, {"list_cycle.yaml", "data: &x [1, *x]\n"}, {"exploding.yaml", exploding}};
+  for (const auto& [name, text] : files) {
+    std::ofstream(dir / name) << text;
+    try {
+      Config::load(dir / name);
+      FAIL() << name;
+    } catch (const diffseg::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+  Config c;
+  EXPECT_THROW(c.set("train.lr=&x {init: *x}"), diffseg::UsageError);
+  // Aliases that only share a value are fine.
+  std::ofstream(dir / "shared.yaml") << "train:\n  lr: &rate {init: 0.1}\ndata:\n  preprocessing: {copy: *rate}\n";
+  EXPECT_DOUBLE_EQ(Config::load(dir / "shared.yaml").get<double>("data.preprocessing.copy.init", 0), 0.1);
+}

@@ -75,6 +75,9 @@ TEST(Dataset, BrokenJsonNamesFileAndPosition) {
   TempDir dir;
   write_json(dir / "dataset.json", R"({"labels": {"0": "background", "1": "a"}, "training": [ )");
   EXPECT_INPUT_ERROR(read_dataset(dir.path()), "dataset.json", "invalid JSON");
+  // A number beyond double's range is the parser's out_of_range, not a parse_error (found by fuzz_dataset).
+  write_json(dir / "dataset.json", R"({"labels": 1e400})");
+  EXPECT_INPUT_ERROR(read_dataset(dir.path()), "dataset.json", "invalid JSON");
 }
 
 TEST(Dataset, IncompleteJsonIsRefused) {

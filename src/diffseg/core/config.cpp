@@ -17,6 +17,34 @@ std::vector<std::string> split_path(const std::string& path) {
   if (parts.empty()) throw UsageError("empty config key");
   return parts;
 }
+
+// yaml-cpp resolves an alias to the anchored node itself, so `a: &x {b: *x}` is a cycle, and a few aliases of
+// aliases repeat a section exponentially: every later walk over the tree (the key check, Clone, dump) would
+// overflow the stack or not end. Real configs are a few levels deep with a few hundred values.
+constexpr int kMaxDepth = 32;
+constexpr size_t kMaxValues = 100000;
+
+void check_tree(const YAML::Node& node, const std::string& where, int depth, size_t& values) {
+  if (depth > kMaxDepth)
+    throw UsageError(where + ": nested more than " + std::to_string(kMaxDepth) +
+                     " levels deep (an alias inside its own anchor?)");
+  if (++values > kMaxValues)
+    throw UsageError(where + ": holds more than " + std::to_string(kMaxValues) +
+                     " values (aliases repeating a section?)");
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      check_tree(kv.first, where, depth + 1, values);
+      check_tree(kv.second, where, depth + 1, values);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_tree(item, where, depth + 1, values);
+  }
+}
+
+void check_tree(const YAML::Node& root, const std::string& where) {
+  size_t values = 0;
+  check_tree(root, where, 0, values);
+}
 }  // namespace
 
 Config Config::load(const std::filesystem::path& path) {
@@ -29,6 +57,7 @@ Config Config::load(const std::filesystem::path& path) {
     YAML::Node root = YAML::LoadFile(path.string());
     if (!root || root.IsNull()) throw UsageError(path.string() + ": the config file is empty");
     if (!root.IsMap()) throw UsageError(path.string() + ": a config must be a YAML mapping (key: value)");
+    check_tree(root, path.string());
     Config c(root);
     c.source_ = path;
     return c;
@@ -114,6 +143,7 @@ void Config::set(const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw UsageError("override '" + assignment + "': " + e.what());
   }
+  check_tree(value, "override '" + assignment + "'");
   set_node(assignment.substr(0, eq), value);
 }
 

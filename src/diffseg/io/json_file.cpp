@@ -14,7 +14,8 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   if (!in) throw InputError(path, "cannot open for reading");
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number beyond double's range (1e400) is an out_of_range from the parser.
     throw InputError(path, std::string("invalid JSON: ") + e.what());
   }
 }
