@@ -1,12 +1,12 @@
 # Instrumented builds, each in a build folder of its own:
 #   DIFFSEG_SANITIZE=ON       AddressSanitizer + UndefinedBehaviorSanitizer for the whole project and its tests
-#                             (scripts/sanitize.sh, build-asan/); GCC or clang.
+#                             (configure a build folder of its own with it; GCC or clang; docs/reliability.md).
 #   DIFFSEG_BUILD_FUZZERS=ON  the same plus libFuzzer's coverage feedback (-fsanitize=fuzzer-no-link) on every
 #                             target, so the fuzzers see into the library code they drive; only the fuzz programs
 #                             link libFuzzer's main (fuzz/CMakeLists.txt). Clang only (scripts/fuzz.sh, build-fuzz/).
 # Undefined behaviour in diffseg's code stops the program (-fno-sanitize-recover) instead of printing and going on.
 # LibTorch and the other system libraries stay uninstrumented: what runs inside them is not checked, except
-# through ASan's interceptors (malloc, memcpy, ...); scripts/sanitize.sh holds the runtime options this needs.
+# through ASan's interceptors (malloc, memcpy, ...).
 set(_diffseg_sanitizers address,undefined)
 set(_diffseg_compile_flags -fsanitize=${_diffseg_sanitizers} -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if(DIFFSEG_BUILD_FUZZERS)

@@ -9,7 +9,7 @@
 #     LibTorch (they build in a few minutes); CMake arguments as for scripts/build.sh (e.g. -DCMAKE_PREFIX_PATH=...)
 # Environment: FUZZ_SECONDS (60 per target), FUZZ_SEED (libFuzzer's -seed; 0 = random), FUZZ_BUILD_DIR
 # (build-fuzz), JOBS (build jobs, default all cores), CLANGXX (clang++-14), FUZZ_SKIP_MISSING=1 (exit 0 with
-# "skipped: why" instead of 2 when clang or libFuzzer is not installed; scripts/test.sh sets it).
+# "skipped: why" instead of 2 when clang or libFuzzer is not installed and cannot be).
 # New inputs that add coverage are kept in FUZZ_BUILD_DIR/fuzz-corpus/<target>/ for the next run, not committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,12 @@ missing() {
   echo "fuzz: $1" >&2
   exit 2
 }
+# clang is needed only here, so the common set-up (scripts/setup.sh) does not install it: do it on first use.
+if ! command -v "$CLANGXX" >/dev/null && [[ $CLANGXX == clang++-14 && $(id -u) == 0 ]] && command -v apt-get >/dev/null
+then
+  echo "fuzz: installing clang-14 and libclang-rt-14-dev (libFuzzer, sanitizer runtimes)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang-14 libclang-rt-14-dev >/dev/null || true
+fi
 command -v "$CLANGXX" >/dev/null || missing "$CLANGXX not found (Debian: clang-14 libclang-rt-14-dev)"
 runtime_dir=$("$CLANGXX" --print-runtime-dir)
 [[ -f $runtime_dir/libclang_rt.fuzzer-$(uname -m).a ]] ||

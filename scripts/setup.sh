@@ -10,7 +10,6 @@ packages=(
   libnifti2-dev libpng-dev zlib1g-dev
   libgloo-dev                                # headers of the Gloo backend LibTorch ships (distributed training)
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev                # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh, fuzz/)
   python3 python3-numpy python3-scipy python3-nibabel python3-torch   # independent references for the tests
   chromium                                   # renders the HTML report in a test
   libjs-d3                                   # D3 (SVG charts), inlined into the HTML report at build time

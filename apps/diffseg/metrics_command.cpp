@@ -28,7 +28,11 @@ struct MetricsCmdOptions {
 std::vector<std::pair<fs::path, fs::path>> match_pairs(const fs::path& pred, const fs::path& ref) {
   if (!fs::is_directory(pred) && !fs::is_directory(ref)) return {{pred, ref}};
   if (!fs::is_directory(pred) || !fs::is_directory(ref))
-    throw UsageError("--pred and --ref must both be files or both be folders");
+    throw UsageError(fs::is_directory(pred)
+                         ? "--pred " + pred.string() + " is a folder but --ref " + ref.string() +
+                               " is not: give two files or two folders"
+                         : "--ref " + ref.string() + " is a folder but --pred " + pred.string() +
+                               " is not: give two files or two folders");
   std::vector<std::pair<fs::path, fs::path>> pairs;
   for (const auto& e : fs::directory_iterator(ref)) {
     if (!e.is_regular_file() || !io::is_image_file_name(e.path())) continue;
