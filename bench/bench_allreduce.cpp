@@ -16,6 +16,7 @@
 #include "diffseg/dist/gradient_reducer.h"
 #include "diffseg/model/model_config.h"
 #include "diffseg/model/unet.h"
+#include "diffseg/train/run_config_keys.h"
 #include "diffseg/train/strategy_registry.h"
 
 using namespace diffseg;
@@ -33,7 +34,8 @@ int run(int argc, char** argv) {
     return true;
   });
   if (config_path.empty()) throw std::invalid_argument("--config is required");
-  const Config config = Config::load(config_path);
+  Config config = Config::load(config_path);
+  train::apply_run_settings(config, {});  // the config's preset, as `diffseg train` reads it
   const auto inputs = train::network_inputs(strategy, classes);
   model::UNetOptions uo = model::unet_options_from_config(config, inputs.mask_channels, inputs.time_conditioning);
   uo.out_channels = classes;

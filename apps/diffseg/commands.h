@@ -2,6 +2,8 @@
 // Each subcommand lives in its own file and registers itself here. A command's callback does argument checks and
 // calls into the library; its return value becomes the exit code.
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -26,6 +28,11 @@ void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& ru
 void add_infer_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& run);  // and `report`
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run);
+// What `experiment` and `demo` both run: the experiment file (train_seeds > 0 and overrides replace or extend the
+// file's), then the report. Returns the exit code.
+int run_experiment_and_report(const std::string& spec_path, const std::string& out, const std::string& device,
+                              int64_t train_seeds, const std::vector<std::string>& overrides,
+                              const GlobalOptions& global);
 void add_prepare_command(CLI::App& app, const GlobalOptions& global, Action& run);
 
 // Parses "64,64" / "48x48x24" into numbers; UsageError naming the option on bad text or a value out of range

@@ -9,9 +9,6 @@
 
 namespace diffseg::cli {
 
-int run_experiment_and_report(const std::string& spec_path, const std::string& out, const std::string& device,
-                              int64_t train_seeds, const GlobalOptions& global);
-
 namespace {
 struct DemoOptions {
   std::string out = "demo_out", experiment = "experiments/synthetic.yaml", device = "cpu";
@@ -28,7 +25,7 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run) {
     run = [o, &global] {
       if (!std::filesystem::exists(o->experiment))
         throw UsageError(o->experiment + " not found: run the demo from the diffseg source folder or pass --experiment");
-      return run_experiment_and_report(o->experiment, o->out, o->device, /*train_seeds: the file's*/ 0, global);
+      return run_experiment_and_report(o->experiment, o->out, o->device, /*train_seeds: the file's*/ 0, {}, global);
     };
   });
 }

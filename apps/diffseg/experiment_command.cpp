@@ -17,6 +17,7 @@ namespace {
 struct ExperimentCmdOptions {
   std::string config, out, device = "cpu";
   int64_t train_seeds = 0;  // 0: as the experiment file says
+  std::vector<std::string> overrides;
 };
 
 void print_file(const fs::path& p) {
@@ -27,10 +28,12 @@ void print_file(const fs::path& p) {
 }  // namespace
 
 int run_experiment_and_report(const std::string& spec_path, const std::string& out_arg, const std::string& device,
-                              int64_t train_seeds, const GlobalOptions& global) {
+                              int64_t train_seeds, const std::vector<std::string>& overrides,
+                              const GlobalOptions& global) {
   const int threads = set_threads(global.threads);
   experiment::ExperimentSpec spec = experiment::load_experiment(spec_path);
   if (train_seeds > 0) spec.train_seeds = train_seeds;
+  spec.overrides.insert(spec.overrides.end(), overrides.begin(), overrides.end());  // after the file's: they win
   experiment::ExperimentOptions eo;
   eo.out = out_arg.empty() ? fs::path("runs") / spec.name : fs::path(out_arg);
   eo.device = parse_device(device);
@@ -56,8 +59,12 @@ void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& 
                   "train each strategy with N training seeds and report their variance (results/train_seeds.md); "
                   "default: the file's train_seeds, else 1")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--set", o->overrides,
+                  "run-config setting for every run, after the file's overrides (e.g. --set preset=diffseg)");
   cmd->callback([&run, o, &global] {
-    run = [o, &global] { return run_experiment_and_report(o->config, o->out, o->device, o->train_seeds, global); };
+    run = [o, &global] {
+      return run_experiment_and_report(o->config, o->out, o->device, o->train_seeds, o->overrides, global);
+    };
   });
 
   auto r = std::make_shared<std::pair<std::string, std::string>>();

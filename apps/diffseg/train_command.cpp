@@ -8,6 +8,7 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/dist/process_group.h"
+#include "diffseg/train/run_config_keys.h"
 #include "diffseg/train/trainer.h"
 
 namespace diffseg::cli {
@@ -26,19 +27,24 @@ int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
   const int threads = set_threads(dist::threads_per_process(global.threads, env));
   const c10::Device device = dist::device_for_rank(parse_device(o.device), env);
   Config config = Config::load(o.config);
-  // Shorthands first, then --set, so an explicit --set wins.
-  if (!o.data.empty()) config.set("data.path=\"" + o.data + "\"");
-  if (!o.strategy.empty()) config.set("train.strategy=" + o.strategy);
-  if (o.max_steps > 0) config.set("train.max_steps=" + std::to_string(o.max_steps));
-  if (o.batch_size > 0) config.set("train.batch_size=" + std::to_string(o.batch_size));
-  if (o.accumulate > 0) config.set("train.accumulate_steps=" + std::to_string(o.accumulate));
-  if (o.seed >= 0) config.set("train.seed=" + std::to_string(o.seed));
+  // Shorthands first, then --set, so an explicit --set wins; both win over the config's preset.
+  std::vector<std::string> sets;
+  if (!o.data.empty()) sets.push_back("data.path=\"" + o.data + "\"");
+  if (!o.strategy.empty()) sets.push_back("train.strategy=" + o.strategy);
+  if (o.max_steps > 0) {  // a number of updates of this run's own batch: no rescaling to the config's budget
+    sets.push_back("train.max_steps=" + std::to_string(o.max_steps));
+    sets.push_back("train.budget_batch=0");
+  }
+  if (o.batch_size > 0) sets.push_back("train.batch_size=" + std::to_string(o.batch_size));
+  if (o.accumulate > 0) sets.push_back("train.accumulate_steps=" + std::to_string(o.accumulate));
+  if (o.seed >= 0) sets.push_back("train.seed=" + std::to_string(o.seed));
   if (!o.patch.empty()) {
     std::string list;
     for (int64_t v : parse_int_list(o.patch, "--patch")) list += (list.empty() ? "" : ",") + std::to_string(v);
-    config.set("data.patch=[" + list + "]");
+    sets.push_back("data.patch=[" + list + "]");
   }
-  for (const std::string& s : o.overrides) config.set(s);
+  sets.insert(sets.end(), o.overrides.begin(), o.overrides.end());
+  train::apply_run_settings(config, sets);
   // 3D with gradient checkpointing: the live activations are small and keeping every freed block only doubles the
   // peak (docs/BENCHMARKS.md: 13.4 → 6.9 GB for the AMOS preset, no slower), so freed memory goes back. Measured
   // for 3D only; 2D runs keep the heap policy main() set.
@@ -69,7 +75,8 @@ void add_train_command(CLI::App& app, const GlobalOptions& global, Action& run) 
   cmd->add_option("--out", o->out, "run folder (checkpoints, logs, weights)")->required();
   cmd->add_option("--strategy", o->strategy, "supervised, diffusion, sc_xt, sc_xt1, rec_xt1 or rec_xT");
   cmd->add_option("--data", o->data, "dataset folder with dataset.json (overrides data.path)");
-  cmd->add_option("--max-steps", o->max_steps, "training steps (train.max_steps)")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-steps", o->max_steps, "training steps, updates of this run's global batch (train.max_steps; turns off the rescaling to "
+                  "train.budget_batch)")->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", o->batch_size, "batch size per process and micro-batch (train.batch_size)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--accumulate", o->accumulate,

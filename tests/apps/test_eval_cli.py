@@ -95,6 +95,10 @@ overrides:
     mtime = os.path.getmtime(log) if os.path.exists(log) else None
     rc, stdout, err = run("experiment", "--config", spec, "--out", out)
     check("experiment: a second run reuses finished runs (no retraining)", rc == 0 and os.path.getmtime(log) == mtime, err)
+    # --set changes every run's settings; a finished run trained otherwise is refused, not reused or overwritten.
+    rc, stdout, err = run("experiment", "--config", spec, "--out", out, "--set", "loss.focal=3")
+    check("experiment --set: a run trained with other settings is refused naming the run and the key (exit 2)",
+          rc == 2 and "loss.focal" in err and "runs" in err and os.path.getmtime(log) == mtime, (rc, err[-500:]))
 
     # experiment --train-seeds 2: the first training seed's runs are reused, a second one is trained per strategy.
     rc, stdout, err = run("experiment", "--config", spec, "--out", out, "--train-seeds", "2")

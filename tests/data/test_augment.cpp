@@ -61,6 +61,33 @@ TEST(Augment, RandomAffineIsSeededAndRespectsSpacing) {
     for (int j = 0; j < 3; ++j) EXPECT_EQ(id.matrix[i][j], i == j ? 1.0 : 0.0);
 }
 
+// augment.shift_voxels bounds each axis's shift in voxels, whatever the axis size (the paper-era setting).
+TEST(Augment, ShiftInVoxelsBoundsEachAxis) {
+  AugmentOptions o;
+  o.probability = 1.0;
+  o.max_shift_voxels = {4.0, 20.0, 0.0};
+  double largest[3] = {0, 0, 0};
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const auto t = random_affine({48, 256, 256}, {2.5, 0.75, 0.75}, o, seeded(seed));
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_LE(std::abs(t.shift[i]), o.max_shift_voxels[i]) << "axis " << i << " seed " << seed;
+      largest[i] = std::max(largest[i], std::abs(t.shift[i]));
+    }
+  }
+  // Uniform over the range: 200 draws come within 10 % of each bound (fails if the fraction were still used,
+  // which allows 0.3 × 256 = 77 voxels, or if the shift were not drawn at all).
+  EXPECT_GT(largest[0], 3.6);
+  EXPECT_GT(largest[1], 18.0);
+  EXPECT_EQ(largest[2], 0.0);
+  // Without shift_voxels the same seed draws the same shift as a fraction of the size.
+  AugmentOptions fraction = o;
+  fraction.max_shift_voxels.clear();
+  fraction.max_shift_fraction = 0.3;
+  const auto t = random_affine({48, 256, 256}, {2.5, 0.75, 0.75}, fraction, seeded(3));
+  EXPECT_GT(std::abs(t.shift[1]) + std::abs(t.shift[2]), 0.0);
+  for (int i = 0; i < 3; ++i) EXPECT_LE(std::abs(t.shift[i]), 0.3 * (i == 0 ? 48 : 256));
+}
+
 TEST(Augment, RescaleAndGamma) {
   const at::Tensor x = torch::stack({torch::linspace(2, 4, 5), torch::full({5}, 7.0)});
   const at::Tensor r = rescale_intensity(x);

@@ -162,6 +162,26 @@ void Config::set_node(const std::string& path, const YAML::Node& value) {
   chain.back()[parts.back()] = YAML::Clone(value);
 }
 
+namespace {
+void merge_into(Config& config, const YAML::Node& node, const std::string& prefix) {
+  if (node.IsMap() && node.size() > 0) {
+    for (const auto& kv : node) merge_into(config, kv.second, prefix + (prefix.empty() ? "" : ".") + kv.first.Scalar());
+  } else if (!prefix.empty()) {
+    config.set_node(prefix, node);
+  }
+}
+}  // namespace
+
+void Config::merge(const YAML::Node& overlay) {
+  check_tree(overlay, "merged section");
+  merge_into(*this, overlay, "");
+}
+
+void Config::erase(const std::string& key) {
+  const YAML::Node& view = root_;  // a const lookup does not insert the key
+  if (view.IsMap() && view[key]) root_.remove(key);
+}
+
 std::string Config::dump() const { return YAML::Dump(root_) + "\n"; }
 
 }  // namespace diffseg

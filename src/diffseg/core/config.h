@@ -22,6 +22,11 @@ class Config {
   // Puts a whole YAML value (a section, a list) at a dotted path, creating the maps above it.
   void set_node(const std::string& path, const YAML::Node& value);
 
+  // Sets every leaf of `overlay` (a map shaped like the config; lists are leaves) at its path, keeping the rest.
+  void merge(const YAML::Node& overlay);
+  // Removes a top-level section or key, if present.
+  void erase(const std::string& key);
+
   bool has(const std::string& path) const;
   // Value at a dotted path, or `fallback` when absent; UsageError naming the key when it has the wrong type.
   template <class T> T get(const std::string& path, const T& fallback) const;
@@ -35,6 +40,7 @@ class Config {
 
   std::string dump() const;  // YAML text (written into run folders as the effective config)
   const YAML::Node& root() const { return root_; }
+  const std::filesystem::path& source() const { return source_; }  // the file it was read from (empty if none)
 
  private:
   YAML::Node find(const std::string& path) const;

@@ -68,7 +68,11 @@ VoxelAffine random_affine(const std::vector<int64_t>& size, const std::vector<do
   t.shift.assign(n, 0.0);
   for (size_t i = 0; i < n; ++i)
     if (coin(g, o.probability))
-      t.shift[i] = uniform(g, -o.max_shift_fraction, o.max_shift_fraction) * static_cast<double>(size[i]);
+    {
+      const double limit = o.max_shift_voxels.empty() ? o.max_shift_fraction * static_cast<double>(size[i])
+                                                      : o.max_shift_voxels.at(i);
+      t.shift[i] = uniform(g, -limit, limit);
+    }
   return t;
 }
 

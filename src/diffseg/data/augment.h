@@ -17,6 +17,7 @@ struct AugmentOptions {
   double max_zoom = 0.2;              // scale in [1 - z, 1 + z]
   double max_shear_deg = 30.0;
   double max_shift_fraction = 0.3;    // of the axis size, in voxels
+  std::vector<double> max_shift_voxels;  // per axis, tensor order; when given it replaces max_shift_fraction
   double max_log_gamma = 0.3;         // gamma = exp(U(-g, g))
   bool affine = true;
   bool gamma = true;

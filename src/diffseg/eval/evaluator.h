@@ -4,7 +4,8 @@
 // ensemble of a diffusion run with a supervised run (class probabilities averaged).
 //
 // Writes into `out`: cases.csv/.json (case, seed, step, label, metrics), steps.csv/.md (mean ± std per step over
-// cases, seed 0), seed_variance.csv/.md (per step, mean over cases of max − min across seeds), ensemble.csv/.md when
+// cases, seed 0, with the seed variance in dice_seed_range/hd95_seed_range: mean over cases of max − min across
+// seeds), ensemble.csv/.md when
 // asked, summary.json, with `examples` > 0 colour figures of the first cases in examples/ (index.json lists them),
 // and with `save_predictions` the label and uncertainty maps infer would write, in predictions/.
 //

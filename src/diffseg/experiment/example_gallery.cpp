@@ -57,8 +57,9 @@ std::string example_gallery_html(const fs::path& runs) {
   }
   if (by_case.empty()) return {};
   std::string html = "<h2>Examples — test cases, every sampling step (seed 0, DDPM)</h2><p>Ground truth and "
-                     "predictions over the image (colours = classes). Uncertainty: entropy of the class "
-                     "probabilities averaged over inference seeds, black = certain, yellow = maximal. 3D cases show "
+                     "predictions over the image (colours = classes). Uncertainty: normalised entropy of "
+                     "the class probabilities averaged over inference seeds (docs/method.md, Uncertainty map), black = "
+                     "certain, yellow = maximal. 3D cases show "
                      "axial, coronal and sagittal slices through the centre of the structures.</p>";
   for (const auto& [id, rows] : by_case) {
     html += "<h3>" + html_escape(id) + "</h3><table class=\"examples\"><thead><tr><th>strategy</th><th>image</th>"

@@ -15,6 +15,7 @@
 #include "diffseg/data/synthetic.h"
 #include "diffseg/eval/evaluator.h"
 #include "diffseg/experiment/table2.h"
+#include "diffseg/train/run_config_keys.h"
 #include "diffseg/train/trainer.h"
 
 namespace diffseg::experiment {
@@ -50,6 +51,21 @@ constexpr const char* kTrainSeedsLegend =
 fs::path run_folder(const fs::path& out, const std::string& st, int64_t k) {
   return out / "runs" / (k == 0 ? st : st + "_train_seed" + std::to_string(k));
 }
+// A run folder of the experiment trained (or training) with other settings than the ones asked for now: reusing it
+// would put another configuration's numbers in the tables. Compared: the preset and every overridden key.
+void require_same_settings(const fs::path& run, const Config& now, const std::vector<std::string>& overrides) {
+  const Config recorded = Config::load(run / "config.yaml");
+  std::vector<std::string> keys{"preset", "train.seed"};
+  for (const std::string& o : overrides) keys.push_back(o.substr(0, o.find('=')));
+  for (const std::string& key : keys) {
+    const auto text = [&](const Config& c) {
+      return c.has(key) ? YAML::Dump(c.get<YAML::Node>(key, YAML::Node())) : std::string("(not set)");
+    };
+    if (text(recorded) != text(now))
+      throw UsageError(run.string() + " was trained with " + key + " = " + text(recorded) + ", this experiment asks "
+                       "for " + text(now) + ": give the experiment another --out, or delete that run to retrain it");
+  }
+}
 }  // namespace
 
 ExperimentSpec load_experiment(const fs::path& yaml) {
@@ -57,7 +73,8 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   // The experiment file's own keys; what `overrides` holds is a run config, checked when each run is built.
   c.check_known_keys({"name", "config", "data.path", "data.synthetic.dims", "data.synthetic.cases",
                       "data.synthetic.classes", "data.synthetic.size", "data.synthetic.seed", "strategies",
-                      "samplers", "steps", "seeds", "train_seeds", "examples", "ensemble.supervised", "ensemble.with"},
+                      "samplers", "steps", "seeds", "train_seeds", "examples", "ensemble.supervised", "ensemble.with",
+                      "preset"},
                      {"overrides"}, "experiment");
   const fs::path base = yaml.parent_path();
   ExperimentSpec s;
@@ -80,6 +97,8 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   s.examples = c.get<int64_t>("examples", s.examples);
   s.ensemble_supervised = c.get<std::string>("ensemble.supervised", "");
   s.ensemble_with = c.get<std::vector<std::string>>("ensemble.with", {});
+  // The run config's preset, as if it were the first override (so an override can still change one of its values).
+  if (c.has("preset")) s.overrides.push_back("preset=" + c.get<std::string>("preset", ""));
   if (c.has("overrides")) {
     const YAML::Node o = c.root()["overrides"];
     if (!o.IsMap()) throw InputError(yaml, "\"overrides\" must map config keys to values");
@@ -117,12 +136,13 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
     for (int64_t k = 0; k < spec.train_seeds; ++k) {
       const fs::path run = run_folder(o.out, st, k);
       const std::string name = run.filename().string();
+      Config config = Config::load(spec.config);
+      std::vector<std::string> sets{"data.path=\"" + data.string() + "\"", "train.strategy=" + st};
+      sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
+      train::apply_run_settings(config, sets);
+      if (k > 0) config.set("train.seed=" + std::to_string(config.get<uint64_t>("train.seed", 0) + k));
+      if (fs::exists(run / "config.yaml")) require_same_settings(run, config, spec.overrides);
       if (!finished(run)) {
-        Config config = Config::load(spec.config);
-        config.set("data.path=\"" + data.string() + "\"");
-        config.set("train.strategy=" + st);
-        for (const auto& ov : spec.overrides) config.set(ov);
-        if (k > 0) config.set("train.seed=" + std::to_string(config.get<uint64_t>("train.seed", 0) + k));
         train::TrainerOptions to = train::trainer_options_from_config(config);
         to.out = run;
         const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");

@@ -88,7 +88,10 @@ class Trainer {
       : config_(std::move(config)), o_(std::move(o)), device_(device), resume_(resume),
         group_(group ? std::move(group) : dist::Group::single()),
         log_(o_.out / "log.csv", "step,loss,dice,focal,cross_entropy,lr,grad_norm,skipped,seconds"),
-        validation_log_(o_.out / "validation.csv", "step,mean_dice") {}
+        validation_log_(o_.out / "validation.csv", "step,mean_dice") {
+    const std::string rescaled = rescale_to_budget(o_, global_batch());
+    if (!rescaled.empty() && group_->is_main()) spdlog::info("{}", rescaled);
+  }
 
   TrainResult run();
 

@@ -1,6 +1,8 @@
 #include "diffseg/train/trainer_options.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "diffseg/train/run_config_keys.h"
 
@@ -34,6 +36,7 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.patience = c.get<int64_t>("train.early_stopping.patience", o.patience);
   o.min_delta = c.get<double>("train.early_stopping.min_delta", o.min_delta);
   o.max_nonfinite_steps = c.get<int64_t>("train.max_nonfinite_steps", o.max_nonfinite_steps);
+  o.budget_batch = c.get<int64_t>("train.budget_batch", o.budget_batch);
   o.workers = c.get<int>("train.workers", o.workers);
   o.precision = c.get<std::string>("train.precision", o.precision);
   o.deterministic = c.get<bool>("train.deterministic", o.deterministic);
@@ -43,6 +46,8 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.augmentation.max_zoom = c.get<double>("augment.zoom", o.augmentation.max_zoom);
   o.augmentation.max_shear_deg = c.get<double>("augment.shear_deg", o.augmentation.max_shear_deg);
   o.augmentation.max_shift_fraction = c.get<double>("augment.shift_fraction", o.augmentation.max_shift_fraction);
+  o.augmentation.max_shift_voxels =
+      c.get<std::vector<double>>("augment.shift_voxels", o.augmentation.max_shift_voxels);
   o.augmentation.max_log_gamma = c.get<double>("augment.log_gamma", o.augmentation.max_log_gamma);
   o.seed = c.get<uint64_t>("train.seed", o.seed);
   o.loss.dice = c.get<double>("loss.dice", o.loss.dice);
@@ -81,12 +86,40 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   for (int64_t v : o.overlap)
     if (v < 0) throw UsageError("data.overlap values must be >= 0");
   if (o.workers < 0) throw UsageError("train.workers must be >= 0");
+  if (o.budget_batch < 0) throw UsageError("train.budget_batch must be >= 0 (0: step counts are the run's own)");
+  if (!o.augmentation.max_shift_voxels.empty() && !o.patch.empty() &&
+      o.augmentation.max_shift_voxels.size() != o.patch.size())
+    throw UsageError("augment.shift_voxels needs one value per axis of data.patch (" +
+                     std::to_string(o.patch.size()) + "), got " +
+                     std::to_string(o.augmentation.max_shift_voxels.size()));
+  for (double v : o.augmentation.max_shift_voxels)
+    if (!std::isfinite(v) || v < 0) throw UsageError("augment.shift_voxels values must be finite numbers >= 0");
   if (o.sampler.steps < 1) throw UsageError("eval.steps must be >= 1");
   diffusion::make_betas(o.schedule);  // refuses an impossible chain here, before a run folder is touched
   if (o.sampler.steps > o.schedule.num_timesteps)
     throw UsageError("eval.steps (" + std::to_string(o.sampler.steps) + ") cannot exceed the training chain's " +
                      std::to_string(o.schedule.num_timesteps) + " points (diffusion.num_timesteps)");
   return o;
+}
+
+std::string rescale_to_budget(TrainerOptions& o, int64_t global_batch) {
+  if (o.budget_batch <= 0 || global_batch <= 0 || o.budget_batch == global_batch) return "";
+  const double factor = static_cast<double>(o.budget_batch) / static_cast<double>(global_batch);
+  const auto scaled = [&](int64_t steps, int64_t at_least) {
+    return std::max<int64_t>(at_least, static_cast<int64_t>(std::llround(static_cast<double>(steps) * factor)));
+  };
+  const std::string before = std::to_string(o.max_steps);
+  o.max_steps = scaled(o.max_steps, 1);
+  o.lr.warmup_steps = scaled(o.lr.warmup_steps, 0);
+  o.lr.decay_steps = o.lr.decay_steps > 0 ? scaled(o.lr.decay_steps, 1) : 0;
+  o.validate_every = scaled(o.validate_every, 1);
+  o.checkpoint_every = scaled(o.checkpoint_every, 1);
+  return "step counts written for a global batch of " + std::to_string(o.budget_batch) + " (train.budget_batch), "
+         "this run's is " + std::to_string(global_batch) + ": " + before + " → " + std::to_string(o.max_steps) +
+         " steps (" + std::to_string(o.max_steps * global_batch) + " samples), validation every " +
+         std::to_string(o.validate_every) + ", checkpoints every " + std::to_string(o.checkpoint_every) +
+         ", LR warm-up " + std::to_string(o.lr.warmup_steps) + " and decay " + std::to_string(o.lr.decay_steps) +
+         " steps";
 }
 
 }  // namespace diffseg::train

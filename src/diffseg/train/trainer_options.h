@@ -35,6 +35,9 @@ struct TrainerOptions {
   int64_t patience = 10;             // evaluations without improvement before stopping (0 = never stop early)
   double min_delta = 1e-4;
   int64_t max_nonfinite_steps = 10;  // consecutive skipped steps before giving up
+  // Global batch the step counts above were written for (train.budget_batch; 0 = the run's own): a run with
+  // another global batch has them rescaled so they keep their meaning in samples (rescale_to_budget).
+  int64_t budget_batch = 0;
   std::string precision = "float32";  // float32 | bf16 | fp16 (autocast of forward + loss)
   bool deterministic = false;  // only deterministic kernels (bit-exact GPU runs and resumes; core/runtime.h)
   int workers = 2;
@@ -57,5 +60,12 @@ struct TrainerOptions {
 
 // Reads the train/loss/diffusion/eval sections; data.path, out and the strategy may be overridden by the caller.
 TrainerOptions trainer_options_from_config(const Config& config);
+
+// With budget_batch set and a global batch (ranks × batch_size × accumulate_steps) other than it: max_steps, the
+// LR warm-up and decay, validate_every and checkpoint_every scaled by budget_batch / global_batch (rounded, at
+// least 1), so the run sees as many samples, validates and checkpoints after as many, and follows the same LR
+// curve over samples; early-stopping patience counts validations, so it keeps its meaning unchanged. Returns a
+// one-line description of the change, empty when nothing changed.
+std::string rescale_to_budget(TrainerOptions& options, int64_t global_batch);
 
 }  // namespace diffseg::train
