@@ -112,22 +112,24 @@ void write_report(const fs::path& exp, const fs::path& html) {
   // Dice per sampling step, one series per strategy × sampler.
   const CsvData steps = read_csv(results / "steps.csv");
   std::map<std::string, Series> by_key;
-  for (const auto& row : steps.rows) {
-    const std::string key = row[0] + (row[1] == "-" ? "" : " " + row[1]);
+  for (size_t r = 0; r < steps.rows.size(); ++r) {  // columns by name: the tables may gain columns
+    const std::string& sampler = steps.at(r, "sampler");
+    const std::string key = steps.at(r, "strategy") + (sampler == "-" ? "" : " " + sampler);
     Series& s = by_key[key];
     s.name = key;
-    s.x.push_back(num(row[2]));
-    s.y.push_back(num(row[3]));
+    s.x.push_back(steps.number(r, "step"));
+    s.y.push_back(steps.number(r, "dice_mean"));
   }
   std::vector<Series> step_series;
   for (auto& [k, s] : by_key) step_series.push_back(s);
   body += "<h2>Dice per sampling step</h2>" + line_chart_html("Test Dice per sampling step", step_series, "step", "Dice", true);
   std::map<std::string, Series> variance;
-  for (const auto& row : read_csv(results / "table4.csv").rows) {
-    Series& v = variance[row[0]];
-    v.name = row[0];
-    v.x.push_back(num(row[1]));
-    v.y.push_back(num(row[2]));
+  const CsvData table4 = read_csv(results / "table4.csv");
+  for (size_t r = 0; r < table4.rows.size(); ++r) {
+    Series& v = variance[table4.at(r, "strategy")];
+    v.name = table4.at(r, "strategy");
+    v.x.push_back(table4.number(r, "step"));
+    v.y.push_back(table4.number(r, "dice_seed_range"));
   }
   std::vector<Series> variance_series;
   for (auto& [k, v] : variance) variance_series.push_back(v);
