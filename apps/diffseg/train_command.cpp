@@ -29,7 +29,7 @@ int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
   Config config = Config::load(o.config);
   // Shorthands first, then --set, so an explicit --set wins; both win over the config's preset.
   std::vector<std::string> sets;
-  if (!o.data.empty()) sets.push_back("data.path=\"" + o.data + "\"");
+  if (!o.data.empty()) sets.push_back(train::text_setting("data.path", o.data));
   if (!o.strategy.empty()) sets.push_back("train.strategy=" + o.strategy);
   if (o.max_steps > 0) {  // a number of updates of this run's own batch: no rescaling to the config's budget
     sets.push_back("train.max_steps=" + std::to_string(o.max_steps));

@@ -149,3 +149,12 @@ TEST(RunConfigKeys, PaperConfigsOfferBothPresets) {
     EXPECT_EQ(error_of(paper), "") << name;
   }
 }
+
+// A path with the characters YAML gives a meaning to comes back from the config as the same string.
+TEST(RunConfigKeys, TextSettingsSurviveQuotesColonsAndBackslashes) {
+  for (const std::string path : {"/data/plain", "/data/with \"quotes\"", "C:\\scans\\a b", "/d/x: y #z", "'[1, 2]'"}) {
+    Config c;
+    c.set(train::text_setting("data.path", path));
+    EXPECT_EQ(c.get<std::string>("data.path", ""), path);
+  }
+}

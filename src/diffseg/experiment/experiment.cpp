@@ -137,7 +137,7 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       const fs::path run = run_folder(o.out, st, k);
       const std::string name = run.filename().string();
       Config config = Config::load(spec.config);
-      std::vector<std::string> sets{"data.path=\"" + data.string() + "\"", "train.strategy=" + st};
+      std::vector<std::string> sets{train::text_setting("data.path", data.string()), "train.strategy=" + st};
       sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
       train::apply_run_settings(config, sets);
       if (k > 0) config.set("train.seed=" + std::to_string(config.get<uint64_t>("train.seed", 0) + k));

@@ -73,6 +73,12 @@ void apply_run_settings(Config& config, const std::vector<std::string>& sets) {
   config.erase("presets");
 }
 
+std::string text_setting(const std::string& key, const std::string& text) {
+  YAML::Emitter e;
+  e << YAML::DoubleQuoted << text;
+  return key + "=" + e.c_str();
+}
+
 void check_run_config(const Config& config) {
   config.check_known_keys(run_config_keys(), run_config_open_sections(), "run config");
 }

@@ -25,6 +25,10 @@ const std::vector<std::string>& run_config_open_sections();
 // folder's recorded config) is that note and changes nothing.
 void apply_run_settings(Config& config, const std::vector<std::string>& sets);
 
+// "key=\"text\"" with the text quoted and escaped for YAML, so a value such as a path with quotes, colons or
+// backslashes survives Config::set as the same string.
+std::string text_setting(const std::string& key, const std::string& text);
+
 // UsageError naming each unknown key (with the closest known one) of a run config.
 void check_run_config(const Config& config);
 
