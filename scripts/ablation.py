@@ -8,6 +8,7 @@ OUT/ablation.csv (one row per experiment, cell, strategy, step: mean and std ove
 OUT/ablation.md (the same as a table). Uses nothing but the standard library.
 
 Usage: scripts/ablation.py DIFFSEG_BINARY OUT EXPERIMENT.yaml [EXPERIMENT.yaml ...]
+ABLATION_CELLS=after_norm_T1001,reference_T1001 runs only those cells (all four by default).
 """
 import csv
 import os
@@ -17,6 +18,8 @@ import sys
 import time
 
 CELLS = [(inj, t) for inj in ("after_norm", "reference") for t in (1001, 5)]
+if os.environ.get("ABLATION_CELLS"):
+    CELLS = [c for c in CELLS if f"{c[0]}_T{c[1]}" in os.environ["ABLATION_CELLS"].split(",")]
 
 
 def experiment_name(path):
