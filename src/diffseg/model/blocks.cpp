@@ -39,7 +39,9 @@ torch::Tensor ResBlockImpl::compute(const torch::Tensor& x, const torch::Tensor&
     if (time_before_norm_) {  // the reference's order: the shift goes in before the norm (which cancels it)
       std::vector<int64_t> shape = second.shift.sizes().vec();
       shape.resize(static_cast<size_t>(x.dim()), 1);
-      return gelu_tanh(norm2(h + second.shift.view(shape)) + x);
+      NormActOptions cancelled;  // GELU(norm2(h + shift) + x): the same fused pass, with the shift moved inside
+      cancelled.residual = x;
+      return norm2->forward_with(h + second.shift.view(shape), cancelled);
     }
   }
   return norm2->forward_with(h, second);
