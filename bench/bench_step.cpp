@@ -72,7 +72,7 @@ int run(int argc, char** argv) {
   if (use_mallopt && !keep_freed_memory()) std::fprintf(stderr, "mallopt refused\n");
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   Config config = Config::load(config_path);
-  train::apply_run_settings(config, sets);  // the config's preset, then --set, as `diffseg train` reads it
+  train::apply_run_settings(config, parse_settings(sets));  // the config's preset, then --set, as `diffseg train` reads it
   const train::TrainerOptions o = train::trainer_options_from_config(config);
   const auto inputs = train::network_inputs(strategy_name, classes);
   model::UNetOptions uo = model::unet_options_from_config(config, inputs.mask_channels, inputs.time_conditioning);

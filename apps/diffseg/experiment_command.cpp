@@ -33,7 +33,7 @@ int run_experiment_and_report(const std::string& spec_path, const std::string& o
   const int threads = set_threads(global.threads);
   experiment::ExperimentSpec spec = experiment::load_experiment(spec_path);
   if (train_seeds > 0) spec.train_seeds = train_seeds;
-  spec.overrides.insert(spec.overrides.end(), overrides.begin(), overrides.end());  // after the file's: they win
+  for (const Setting& s : parse_settings(overrides)) spec.overrides.push_back(s);  // after the file's: they win
   experiment::ExperimentOptions eo;
   eo.out = out_arg.empty() ? fs::path("runs") / spec.name : fs::path(out_arg);
   eo.device = parse_device(device);

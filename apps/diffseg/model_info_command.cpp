@@ -20,7 +20,7 @@ struct ModelInfoOptions {
 
 int run_model_info(const ModelInfoOptions& o) {
   Config config = Config::load(o.config);
-  train::apply_run_settings(config, o.overrides);
+  train::apply_run_settings(config, parse_settings(o.overrides));
   train::check_run_config(config);
   const std::string strategy = o.strategy.empty() ? config.get<std::string>("train.strategy", "rec_xT") : o.strategy;
   const int64_t classes = config.require<int64_t>("data.num_classes");

@@ -28,22 +28,18 @@ int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
   const c10::Device device = dist::device_for_rank(parse_device(o.device), env);
   Config config = Config::load(o.config);
   // Shorthands first, then --set, so an explicit --set wins; both win over the config's preset.
-  std::vector<std::string> sets;
-  if (!o.data.empty()) sets.push_back(train::text_setting("data.path", o.data));
-  if (!o.strategy.empty()) sets.push_back("train.strategy=" + o.strategy);
+  std::vector<Setting> sets;
+  if (!o.data.empty()) sets.push_back({"data.path", YAML::Node(o.data)});
+  if (!o.strategy.empty()) sets.push_back({"train.strategy", YAML::Node(o.strategy)});
   if (o.max_steps > 0) {  // a number of updates of this run's own batch: no rescaling to the config's budget
-    sets.push_back("train.max_steps=" + std::to_string(o.max_steps));
-    sets.push_back("train.budget_batch=0");
+    sets.push_back({"train.max_steps", YAML::Node(o.max_steps)});
+    sets.push_back({"train.budget_batch", YAML::Node(0)});
   }
-  if (o.batch_size > 0) sets.push_back("train.batch_size=" + std::to_string(o.batch_size));
-  if (o.accumulate > 0) sets.push_back("train.accumulate_steps=" + std::to_string(o.accumulate));
-  if (o.seed >= 0) sets.push_back("train.seed=" + std::to_string(o.seed));
-  if (!o.patch.empty()) {
-    std::string list;
-    for (int64_t v : parse_int_list(o.patch, "--patch")) list += (list.empty() ? "" : ",") + std::to_string(v);
-    sets.push_back("data.patch=[" + list + "]");
-  }
-  sets.insert(sets.end(), o.overrides.begin(), o.overrides.end());
+  if (o.batch_size > 0) sets.push_back({"train.batch_size", YAML::Node(o.batch_size)});
+  if (o.accumulate > 0) sets.push_back({"train.accumulate_steps", YAML::Node(o.accumulate)});
+  if (o.seed >= 0) sets.push_back({"train.seed", YAML::Node(o.seed)});
+  if (!o.patch.empty()) sets.push_back({"data.patch", flow_list(parse_int_list(o.patch, "--patch"))});
+  for (const Setting& s : parse_settings(o.overrides)) sets.push_back(s);
   train::apply_run_settings(config, sets);
   // 3D with gradient checkpointing: the live activations are small and keeping every freed block only doubles the
   // peak (docs/BENCHMARKS.md: 13.4 → 6.9 GB for the AMOS preset, no slower), so freed memory goes back. Measured

@@ -54,3 +54,50 @@ TEST(Results, CsvCellsAreReadByColumnName) {
   }
   std::filesystem::remove(path);
 }
+
+// Ids with commas, quotes or line breaks stay one cell (RFC 4180 quoting) and read back as written; plain cells
+// are not quoted, so files without such ids look as before.
+TEST(Results, CsvQuotesTextThatHoldsCommasQuotesOrLineBreaks) {
+  const std::vector<std::string> ids{"plain", "a,b", "say \"hi\"", "two\nlines", "", "x\r\ny"};
+  ResultTable t({"case id", "dice"});
+  for (const auto& id : ids) t.add({id, 0.5});
+  const std::string csv = t.to_csv();
+  EXPECT_NE(csv.find("\nplain,0.5\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n\"a,b\",0.5\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n\"say \"\"hi\"\"\",0.5\n"), std::string::npos) << csv;
+  const auto path = std::filesystem::temp_directory_path() / "diffseg_results_quoted.csv";
+  t.write_csv(path);
+  const CsvData d = read_csv(path);
+  ASSERT_EQ(d.rows.size(), ids.size());
+  for (size_t r = 0; r < ids.size(); ++r) {
+    EXPECT_EQ(d.at(r, "case id"), ids[r]);
+    EXPECT_EQ(d.number(r, "dice"), 0.5);
+  }
+  std::filesystem::remove(path);
+}
+
+// A log grows row by row in the results format; a resumed run drops the rows from its checkpoint's step on.
+TEST(Results, CsvAppenderWritesTheHeaderOnceAndKeepsRowsBelowAStep) {
+  const auto path = std::filesystem::temp_directory_path() / "diffseg_results_log.csv";
+  std::filesystem::remove(path);
+  const CsvAppender log(path, {"step", "loss", "note"});
+  for (int64_t step = 0; step < 5; ++step) log.append({step, 0.25 * static_cast<double>(step), std::string("a,b")});
+  CsvData d = read_csv(path);
+  ASSERT_EQ(d.rows.size(), 5u);
+  EXPECT_EQ(d.header, (std::vector<std::string>{"step", "loss", "note"}));
+  EXPECT_EQ(d.number(4, "loss"), 1.0);
+  EXPECT_EQ(d.at(4, "note"), "a,b");
+  log.keep_rows_below(3);
+  d = read_csv(path);
+  ASSERT_EQ(d.rows.size(), 3u);
+  EXPECT_EQ(d.number(2, "step"), 2.0);
+  EXPECT_EQ(d.at(2, "note"), "a,b");
+  log.append({int64_t{3}, std::nan(""), std::string("x")});
+  d = read_csv(path);
+  ASSERT_EQ(d.rows.size(), 4u);
+  EXPECT_TRUE(std::isnan(d.number(3, "loss")));
+  log.keep_rows_below(0);
+  EXPECT_TRUE(read_csv(path).rows.empty());
+  EXPECT_EQ(read_csv(path).header.size(), 3u);
+  std::filesystem::remove(path);
+}

@@ -44,12 +44,6 @@ TEST(Inference, NormalisedEntropyClosedForms) {
   EXPECT_NEAR(normalised_entropy(binary).item<double>(), h, 1e-6);
 }
 
-TEST(Inference, SeedsAreTiedToTheCaseNotTheProcess) {
-  EXPECT_EQ(inference_seed(0, 7), 7u);
-  EXPECT_NE(inference_seed(1, 0), inference_seed(0, 1));
-  EXPECT_NE(inference_seed(2, 3), inference_seed(3, 2));
-}
-
 TEST(Inference, FinalLabelsAreTheArgmax) {
   const TrainedRun run = fake_run(2, 3, std::nullopt);
   at::Tensor scores = torch::zeros({3, 2, 2});

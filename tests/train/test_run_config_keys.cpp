@@ -87,7 +87,7 @@ TEST(RunConfigKeys, APresetIsMergedBeneathExplicitSettings) {
   EXPECT_EQ(ours.get<std::string>("preset", ""), "ours");
 
   Config paper = parse(kWithPresets);
-  train::apply_run_settings(paper, {"preset=paper", "train.max_steps=7"});
+  train::apply_run_settings(paper, parse_settings({"preset=paper", "train.max_steps=7"}));
   EXPECT_EQ(paper.get<double>("loss.focal", 0), 20.0);       // from the preset
   EXPECT_EQ(paper.get<double>("loss.dice", 0), 1.0);         // a sibling the preset does not name is kept
   EXPECT_EQ(paper.get<int64_t>("diffusion.num_timesteps", 0), 5);
@@ -97,7 +97,7 @@ TEST(RunConfigKeys, APresetIsMergedBeneathExplicitSettings) {
 
   // An explicit setting wins over the preset's value for the same key.
   Config mine = parse(kWithPresets);
-  train::apply_run_settings(mine, {"preset=paper", "loss.focal=3"});
+  train::apply_run_settings(mine, parse_settings({"preset=paper", "loss.focal=3"}));
   EXPECT_EQ(mine.get<double>("loss.focal", 0), 3.0);
 
   // A recorded config (preset named, no presets section) is taken as it is.
@@ -109,7 +109,7 @@ TEST(RunConfigKeys, APresetIsMergedBeneathExplicitSettings) {
 TEST(RunConfigKeys, UnknownPresetsAndTyposInsidePresetsAreRefused) {
   Config unknown = parse(kWithPresets);
   try {
-    train::apply_run_settings(unknown, {"preset=papper"});
+    train::apply_run_settings(unknown, parse_settings({"preset=papper"}));
     FAIL() << "an unknown preset was accepted";
   } catch (const UsageError& e) {
     const std::string m = e.what();
@@ -135,7 +135,7 @@ TEST(RunConfigKeys, PaperConfigsOfferBothPresets) {
   const fs::path configs = fs::path(DIFFSEG_TEST_SOURCE_DIR).parent_path() / "configs";
   for (const char* name : {"muscle_us.yaml", "male_pelvic_mr.yaml", "amos_ct.yaml", "brats2021.yaml"}) {
     Config paper = Config::load(configs / name);
-    train::apply_run_settings(paper, {"preset=paper"});
+    train::apply_run_settings(paper, parse_settings({"preset=paper"}));
     EXPECT_EQ(paper.get<int64_t>("diffusion.num_timesteps", 0), 5) << name;
     EXPECT_EQ(paper.get<int64_t>("diffusion.schedule_points", 0), 1001) << name;
     EXPECT_EQ(paper.get<double>("loss.focal", 0), 20.0) << name;
@@ -143,18 +143,22 @@ TEST(RunConfigKeys, PaperConfigsOfferBothPresets) {
     EXPECT_EQ(paper.get<std::string>("diffusion.time_sampler", ""), "importance") << name;
     EXPECT_EQ(paper.get<std::string>("diffusion.importance_weight", ""), "reference") << name;
     Config ours = Config::load(configs / name);
-    train::apply_run_settings(ours, {"preset=diffseg"});
+    train::apply_run_settings(ours, parse_settings({"preset=diffseg"}));
     EXPECT_EQ(ours.get<std::string>("preset", ""), "diffseg") << name;
     EXPECT_EQ(error_of(ours), "") << name;
     EXPECT_EQ(error_of(paper), "") << name;
   }
 }
 
-// A path with the characters YAML gives a meaning to comes back from the config as the same string.
-TEST(RunConfigKeys, TextSettingsSurviveQuotesColonsAndBackslashes) {
-  for (const std::string path : {"/data/plain", "/data/with \"quotes\"", "C:\\scans\\a b", "/d/x: y #z", "'[1, 2]'"}) {
+// A path with the characters YAML gives a meaning to is set as a typed value (no text round-trip) and comes back
+// as the same string, also from the config.yaml a run folder records.
+TEST(RunConfigKeys, TypedSettingsSurviveQuotesColonsAndBackslashes) {
+  for (const std::string path : {"/data/plain", "/data/with \"quotes\"", "C:\\scans\\a b", "/d/x: y #z", "'[1, 2]'", "3"}) {
     Config c;
-    c.set(train::text_setting("data.path", path));
+    train::apply_run_settings(c, {{"data.path", YAML::Node(path)}, {"data.patch", flow_list(std::vector<int64_t>{4, 8})}});
     EXPECT_EQ(c.get<std::string>("data.path", ""), path);
+    const Config reread(YAML::Load(c.dump()));
+    EXPECT_EQ(reread.get<std::string>("data.path", ""), path);
+    EXPECT_EQ(reread.get<std::vector<int64_t>>("data.patch", {}), (std::vector<int64_t>{4, 8}));
   }
 }

@@ -133,7 +133,7 @@ bool Config::has(const std::string& path) const {
   return n && !n.IsNull();
 }
 
-void Config::set(const std::string& assignment) {
+Setting Setting::parse(const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw UsageError("override '" + assignment + "' must look like key.sub=value");
@@ -144,7 +144,14 @@ void Config::set(const std::string& assignment) {
     throw UsageError("override '" + assignment + "': " + e.what());
   }
   check_tree(value, "override '" + assignment + "'");
-  set_node(assignment.substr(0, eq), value);
+  split_path(assignment.substr(0, eq));  // a malformed key is refused here, naming it
+  return {assignment.substr(0, eq), value};
+}
+
+std::vector<Setting> parse_settings(const std::vector<std::string>& assignments) {
+  std::vector<Setting> settings;
+  for (const std::string& a : assignments) settings.push_back(Setting::parse(a));
+  return settings;
 }
 
 void Config::set_node(const std::string& path, const YAML::Node& value) {

@@ -9,6 +9,19 @@
 
 namespace diffseg {
 
+// One setting of a run config: a dotted key and its YAML value. Code builds it from typed values
+// (Setting{"data.path", YAML::Node(path)}), so nothing goes through text; only what a user typed
+// ("--set train.batch_size=4") is parsed, by Setting::parse.
+struct Setting {
+  std::string key;
+  YAML::Node value;
+  // "a.b.c=value", the value parsed as YAML (3, 0.1, [1, 2], true, "text"); UsageError on bad syntax.
+  static Setting parse(const std::string& assignment);
+};
+std::vector<Setting> parse_settings(const std::vector<std::string>& assignments);
+// A list as configs write it, inline: [64, 48].
+template <class T> YAML::Node flow_list(const std::vector<T>& values);
+
 class Config {
  public:
   Config() : root_(YAML::NodeType::Map) {}
@@ -17,8 +30,9 @@ class Config {
   // Reads a YAML file; InputError naming the file (and line) on a syntax error.
   static Config load(const std::filesystem::path& path);
 
-  // Applies "a.b.c=value" (value parsed as YAML, so 3, 0.1, [1, 2] and true work). UsageError on bad syntax.
-  void set(const std::string& assignment);
+  void set(const Setting& setting) { set_node(setting.key, setting.value); }
+  // Applies "a.b.c=value" typed by a user (Setting::parse).
+  void set(const std::string& assignment) { set(Setting::parse(assignment)); }
   // Puts a whole YAML value (a section, a list) at a dotted path, creating the maps above it.
   void set_node(const std::string& path, const YAML::Node& value);
 

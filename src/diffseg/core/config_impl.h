@@ -16,6 +16,14 @@ T Config::get(const std::string& path, const T& fallback) const {
 }
 
 template <class T>
+YAML::Node flow_list(const std::vector<T>& values) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (const T& v : values) list.push_back(v);
+  list.SetStyle(YAML::EmitterStyle::Flow);
+  return list;
+}
+
+template <class T>
 T Config::require(const std::string& path) const {
   if (!has(path)) throw UsageError("config key '" + path + "' is required");
   return get<T>(path, T{});

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -36,30 +37,37 @@ std::string ResultTable::to_json() const {
   return out.dump(2) + "\n";
 }
 
-std::string ResultTable::to_csv() const {
+std::string csv_line(const std::vector<Cell>& cells) {
   std::string out;
-  for (size_t c = 0; c < columns_.size(); ++c) out += (c ? "," : "") + columns_[c];
-  out += "\n";
   char buf[64];
-  for (const auto& row : rows_) {
-    for (size_t c = 0; c < row.size(); ++c) {
-      if (c) out += ",";
-      if (const auto* s = std::get_if<std::string>(&row[c])) {
+  for (size_t c = 0; c < cells.size(); ++c) {
+    if (c) out += ",";
+    if (const auto* s = std::get_if<std::string>(&cells[c])) {
+      if (s->find_first_of(",\"\r\n") == std::string::npos) {
         out += *s;
-      } else if (const auto* i = std::get_if<int64_t>(&row[c])) {
-        out += std::to_string(*i);
-      } else {
-        const double v = std::get<double>(row[c]);
-        if (std::isfinite(v)) {
-          std::snprintf(buf, sizeof buf, "%.10g", v);
-          out += buf;
-        } else if (std::isinf(v)) {
-          out += v > 0 ? "inf" : "-inf";
-        }
+        continue;
+      }
+      out += '"';
+      for (char ch : *s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      out += '"';
+    } else if (const auto* i = std::get_if<int64_t>(&cells[c])) {
+      out += std::to_string(*i);
+    } else {
+      const double v = std::get<double>(cells[c]);
+      if (std::isfinite(v)) {
+        std::snprintf(buf, sizeof buf, "%.10g", v);
+        out += buf;
+      } else if (std::isinf(v)) {
+        out += v > 0 ? "inf" : "-inf";
       }
     }
-    out += "\n";
   }
+  return out;
+}
+
+std::string ResultTable::to_csv() const {
+  std::string out = csv_line(std::vector<Cell>(columns_.begin(), columns_.end())) + "\n";
+  for (const auto& row : rows_) out += csv_line(row) + "\n";
   return out;
 }
 
@@ -91,9 +99,6 @@ std::string ResultTable::to_markdown(int precision) const {
   }
   return out;
 }
-
-namespace {
-}  // namespace
 
 void ResultTable::write_json(const std::filesystem::path& path) const { write_text_atomically(path, to_json()); }
 void ResultTable::write_csv(const std::filesystem::path& path) const { write_text_atomically(path, to_csv()); }
@@ -133,28 +138,61 @@ double CsvData::number(size_t row, const std::string& name) const {
 CsvData read_csv(const std::filesystem::path& path) {
   CsvData d;
   d.path = path;
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return d;
-  std::string line;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> cells;
-    size_t start = 0;
-    while (true) {
-      const size_t comma = l.find(',', start);
-      cells.push_back(l.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // RFC 4180: a quoted cell may hold commas, doubled quotes and line breaks.
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string cell;
+  bool quoted = false, any = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quoted) {
+      if (ch != '"') cell += ch;
+      else if (i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
+      else quoted = false;
+    } else if (ch == '"') {
+      quoted = any = true;
+    } else if (ch == ',') {
+      record.push_back(std::move(cell)), cell.clear(), any = true;
+    } else if (ch == '\n' || ch == '\r') {
+      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !cell.empty()) record.push_back(std::move(cell)), records.push_back(std::move(record));
+      cell.clear(), record.clear(), any = false;
+    } else {
+      cell += ch;
     }
-    return cells;
-  };
-  if (std::getline(in, line)) d.header = split(line);
-  while (std::getline(in, line))
-    if (!line.empty()) {
-      auto cells = split(line);
-      cells.resize(d.header.size());
-      d.rows.push_back(cells);
-    }
+  }
+  if (any || !cell.empty()) record.push_back(std::move(cell)), records.push_back(std::move(record));
+  if (quoted) throw InputError(path, "ends inside a quoted cell (truncated?)");
+  if (records.empty()) return d;
+  d.header = std::move(records.front());
+  for (size_t r = 1; r < records.size(); ++r) {
+    records[r].resize(d.header.size());
+    d.rows.push_back(std::move(records[r]));
+  }
   return d;
+}
+
+void CsvAppender::append(const std::vector<Cell>& row) const {
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(path_, ec) || std::filesystem::file_size(path_, ec) == 0;
+  std::ofstream out(path_, std::ios::app | std::ios::binary);
+  if (fresh) out << csv_line(std::vector<Cell>(columns_.begin(), columns_.end())) << "\n";
+  out << csv_line(row) << "\n";
+  out.flush();
+  if (!out) throw OutputError(path_, "write failed (disk full or not writable?)");
+}
+
+void CsvAppender::keep_rows_below(int64_t limit) const {
+  const CsvData d = read_csv(path_);
+  if (d.header.empty()) return;
+  std::string kept = csv_line(std::vector<Cell>(d.header.begin(), d.header.end())) + "\n";
+  for (size_t r = 0; r < d.rows.size(); ++r)
+    if (d.number(r, d.header.front()) < static_cast<double>(limit))
+      kept += csv_line(std::vector<Cell>(d.rows[r].begin(), d.rows[r].end())) + "\n";
+  write_text_atomically(path_, kept);
 }
 
 Summary summarise(const std::vector<double>& values) {

@@ -30,7 +30,29 @@ class ResultTable {
   std::vector<std::vector<Cell>> rows_;
 };
 
-// Reads a CSV written by ResultTable (no quoting): header and rows of text cells (empty cells stay empty).
+// One CSV line (without the line break) as ResultTable writes its rows: numbers as %.10g, NaN as an empty cell,
+// infinities as inf/-inf, text in double quotes (inner quotes doubled, RFC 4180) when it holds a comma, a quote or
+// a line break — a case id such as "a,b" stays one cell.
+std::string csv_line(const std::vector<Cell>& cells);
+
+// A CSV table that grows row by row (a run's log.csv and validation.csv): every row is appended and flushed at
+// once, so an interrupted run keeps everything up to its last step. Same format as ResultTable::write_csv.
+class CsvAppender {
+ public:
+  CsvAppender(std::filesystem::path path, std::vector<std::string> columns)
+      : path_(std::move(path)), columns_(std::move(columns)) {}
+  void append(const std::vector<Cell>& row) const;  // OutputError when the disk refuses
+  // Keeps the header and the rows whose first column (a step) is below `limit`: a resumed run rewrites the steps
+  // after its checkpoint, so they must not appear twice.
+  void keep_rows_below(int64_t limit) const;
+
+ private:
+  std::filesystem::path path_;
+  std::vector<std::string> columns_;
+};
+
+// Reads a CSV written by ResultTable or CsvAppender (quoted cells unquoted): header and rows of text cells (empty
+// cells stay empty).
 struct CsvData {
   std::filesystem::path path;  // the file it was read from (names it in errors)
   std::vector<std::string> header;

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "diffseg/core/percentile.h"
 #include "diffseg/data/tensor_image.h"
 
 namespace diffseg::data {
@@ -15,13 +16,11 @@ double percentile_of(const at::Tensor& values, double q) {
   const at::Tensor flat = values.flatten().to(torch::kDouble);
   const int64_t n = flat.numel();
   if (n == 0) throw std::invalid_argument("percentile of an empty image");
-  const double pos = q / 100.0 * static_cast<double>(n - 1);
-  const int64_t lo = static_cast<int64_t>(std::floor(pos));
-  const int64_t hi = std::min<int64_t>(lo + 1, n - 1);
+  const PercentilePosition p = percentile_position(static_cast<size_t>(n), q);
   // kthvalue is a selection (no full sort); k is 1-based.
-  const double v_lo = std::get<0>(flat.kthvalue(lo + 1)).item<double>();
-  const double v_hi = hi == lo ? v_lo : std::get<0>(flat.kthvalue(hi + 1)).item<double>();
-  return v_lo + (pos - static_cast<double>(lo)) * (v_hi - v_lo);
+  const auto value_of_rank = [&](size_t rank) { return std::get<0>(flat.kthvalue(static_cast<int64_t>(rank) + 1)).item<double>(); };
+  const double v_lo = value_of_rank(p.lo);
+  return p.between(v_lo, p.hi == p.lo ? v_lo : value_of_rank(p.hi));
 }
 
 at::Tensor rescale(at::Tensor channel, double low, double high) {

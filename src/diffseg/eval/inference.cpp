@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "diffseg/core/seed.h"
 #include "diffseg/data/tensor_image.h"
 #include "diffseg/io/image_file.h"
 
@@ -29,9 +30,6 @@ int64_t steps_of(const TrainedRun& run, const InferenceOptions& o) {
   return run.strategy->is_diffusion() ? o.sampler.steps : 1;
 }
 
-uint64_t inference_seed(int64_t seed, size_t case_index) {
-  return static_cast<uint64_t>(seed) * 1000003ull + case_index;
-}
 
 CasePrediction predict_case(TrainedRun& run, const at::Tensor& image, size_t case_index, const InferenceOptions& o,
                             const SeedCallback& each_seed) {
@@ -39,7 +37,7 @@ CasePrediction predict_case(TrainedRun& run, const at::Tensor& image, size_t cas
   const int64_t seeds = seeds_of(run, o);
   CasePrediction out;
   for (int64_t s = 0; s < seeds; ++s) {
-    at::Generator g = at::make_generator<at::CPUGeneratorImpl>(inference_seed(s, case_index));
+    at::Generator g = at::make_generator<at::CPUGeneratorImpl>(case_seed(static_cast<uint64_t>(s), case_index));
     const at::Tensor logp = train::predict_log_probabilities(run.net, *run.strategy, *run.diffusion, image, po, g);
     if (each_seed) each_seed(s, logp);
     const at::Tensor p = torch::softmax(logp[logp.size(0) - 1], 0).to(torch::kCPU, torch::kFloat);

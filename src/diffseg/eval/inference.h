@@ -29,8 +29,6 @@ train::PredictOptions predict_options(const TrainedRun& run, const InferenceOpti
 int64_t seeds_of(const TrainedRun& run, const InferenceOptions& options);
 int64_t steps_of(const TrainedRun& run, const InferenceOptions& options);
 
-// The generator seed of inference seed `seed` for case `case_index`.
-uint64_t inference_seed(int64_t seed, size_t case_index);
 
 struct CasePrediction {
   at::Tensor first_seed;          // (steps, K, *spatial) log-probabilities of seed 0: every step's segmentation

@@ -12,6 +12,7 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/progress.h"
 #include "diffseg/core/results.h"
+#include "diffseg/core/seed.h"
 #include "diffseg/data/synthetic.h"
 #include "diffseg/eval/evaluator.h"
 #include "diffseg/experiment/table2.h"
@@ -22,11 +23,6 @@ namespace diffseg::experiment {
 namespace fs = std::filesystem;
 
 namespace {
-std::string yaml_scalar(const YAML::Node& n) {
-  YAML::Emitter e;
-  e << YAML::Flow << n;
-  return e.c_str();
-}
 bool finished(const fs::path& run) {
   std::ifstream in(run / "status.json");
   if (!in) return false;
@@ -53,10 +49,10 @@ fs::path run_folder(const fs::path& out, const std::string& st, int64_t k) {
 }
 // A run folder of the experiment trained (or training) with other settings than the ones asked for now: reusing it
 // would put another configuration's numbers in the tables. Compared: the preset and every overridden key.
-void require_same_settings(const fs::path& run, const Config& now, const std::vector<std::string>& overrides) {
+void require_same_settings(const fs::path& run, const Config& now, const std::vector<Setting>& overrides) {
   const Config recorded = Config::load(run / "config.yaml");
   std::vector<std::string> keys{"preset", "train.seed"};
-  for (const std::string& o : overrides) keys.push_back(o.substr(0, o.find('=')));
+  for (const Setting& o : overrides) keys.push_back(o.key);
   for (const std::string& key : keys) {
     const auto text = [&](const Config& c) {
       return c.has(key) ? YAML::Dump(c.get<YAML::Node>(key, YAML::Node())) : std::string("(not set)");
@@ -98,12 +94,12 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   s.ensemble_supervised = c.get<std::string>("ensemble.supervised", "");
   s.ensemble_with = c.get<std::vector<std::string>>("ensemble.with", {});
   // The run config's preset, as if it were the first override (so an override can still change one of its values).
-  if (c.has("preset")) s.overrides.push_back("preset=" + c.get<std::string>("preset", ""));
+  if (c.has("preset")) s.overrides.push_back({"preset", c.root()["preset"]});
   if (c.has("overrides")) {
     const YAML::Node o = c.root()["overrides"];
     if (!o.IsMap()) throw InputError(yaml, "\"overrides\" must map config keys to values");
     for (auto it = o.begin(); it != o.end(); ++it)
-      s.overrides.push_back(it->first.as<std::string>() + "=" + yaml_scalar(it->second));
+      s.overrides.push_back({it->first.as<std::string>(), it->second});
   }
   if (!fs::exists(s.config)) throw InputError(yaml, "config " + s.config.string() + " not found");
   return s;
@@ -137,10 +133,10 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       const fs::path run = run_folder(o.out, st, k);
       const std::string name = run.filename().string();
       Config config = Config::load(spec.config);
-      std::vector<std::string> sets{train::text_setting("data.path", data.string()), "train.strategy=" + st};
+      std::vector<Setting> sets{{"data.path", YAML::Node(data.string())}, {"train.strategy", YAML::Node(st)}};
       sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
       train::apply_run_settings(config, sets);
-      if (k > 0) config.set("train.seed=" + std::to_string(config.get<uint64_t>("train.seed", 0) + k));
+      config.set({"train.seed", YAML::Node(training_seed(config.get<uint64_t>("train.seed", 0), k))});
       if (fs::exists(run / "config.yaml")) require_same_settings(run, config, spec.overrides);
       if (!finished(run)) {
         train::TrainerOptions to = train::trainer_options_from_config(config);

@@ -14,6 +14,8 @@
 
 #include <c10/core/Device.h>
 
+#include "diffseg/core/config.h"
+
 namespace diffseg::experiment {
 
 struct ExperimentSpec {
@@ -29,7 +31,7 @@ struct ExperimentSpec {
   int64_t examples = 3;  // test cases shown as figures in the report
   std::string ensemble_supervised;                 // strategy name of the supervised run ("" = no ensemble)
   std::vector<std::string> ensemble_with;          // diffusion strategies to ensemble with it
-  std::vector<std::string> overrides;              // "key=value"
+  std::vector<Setting> overrides;                  // run-config settings for every run, in order
 };
 
 ExperimentSpec load_experiment(const std::filesystem::path& yaml);

@@ -55,16 +55,6 @@ SurfaceAggregate parse_surface_aggregate(const std::string& name) {
   throw UsageError("unknown surface aggregate '" + name + "' (use directed_max or pooled)");
 }
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return v[lo] + (v[hi] - v[lo]) * frac;
-}
-
 ClassMetrics compare_masks(const std::vector<uint8_t>& pred, const std::vector<uint8_t>& ref, const Grid& g,
                            const MetricOptions& o) {
   if (static_cast<int64_t>(pred.size()) != g.voxels() || static_cast<int64_t>(ref.size()) != g.voxels())
@@ -95,7 +85,7 @@ ClassMetrics compare_masks(const std::vector<uint8_t>& pred, const std::vector<u
       }
   r.volume_pred = static_cast<double>(np) * voxel_volume;
   r.volume_ref = static_cast<double>(nr) * voxel_volume;
-  r.dice = (np + nr) == 0 ? kNaN : 2.0 * static_cast<double>(both) / static_cast<double>(np + nr);
+  r.dice = dice_from_counts(both, np, nr);
   r.iou = (np + nr) == 0 ? kNaN : static_cast<double>(both) / static_cast<double>(np + nr - both);
 
   if (np == 0 || nr == 0) {

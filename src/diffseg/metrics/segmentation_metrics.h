@@ -2,9 +2,11 @@
 // Overlap and surface-distance metrics per class, in mm, for 2D and 3D label maps (method.md: Metrics; conventions
 // in docs/metrics.md). Torch-free: label maps come in as int32 arrays in memory order (x fastest) with a Grid.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "diffseg/core/percentile.h"
 #include "diffseg/metrics/distance_transform.h"
 
 namespace diffseg::metrics {
@@ -38,6 +40,13 @@ struct ClassMetrics {
   double volume_pred = 0, volume_ref = 0;      // mm³ (mm² in 2D)
 };
 
+// Dice = 2|P ∩ R| / (|P| + |R|) from voxel counts; NaN when both masks are empty (no score, not a perfect one).
+// The one Dice definition: metrics tables, evaluation and validation during training all use it.
+inline double dice_from_counts(int64_t intersection, int64_t predicted, int64_t reference) {
+  return predicted + reference == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                    : 2.0 * static_cast<double>(intersection) / static_cast<double>(predicted + reference);
+}
+
 // Metrics of one binary pair (non-zero = inside).
 ClassMetrics compare_masks(const std::vector<uint8_t>& pred, const std::vector<uint8_t>& ref, const Grid& grid,
                            const MetricOptions& options);
@@ -47,7 +56,6 @@ std::vector<ClassMetrics> compare_label_maps(const std::vector<int32_t>& pred, c
                                              const Grid& grid, const std::vector<int>& labels,
                                              const MetricOptions& options);
 
-// NumPy's default (linear) percentile of unsorted values, q in [0, 100].
-double percentile(std::vector<double> values, double q);
+using diffseg::percentile;  // core/percentile.h: NumPy's linear percentile, q in [0, 100]
 
 }  // namespace diffseg::metrics

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "diffseg/core/percentile.h"
 #include "diffseg/core/seed.h"
 
 namespace diffseg::metrics {
@@ -37,14 +38,6 @@ double exact_two_sided_p(int64_t n, int64_t w_plus) {
   const double lower = std::accumulate(pmf.begin(), split + 1, 0.0);
   const double upper = std::accumulate(split, pmf.end(), 0.0);
   return std::min(1.0, 2.0 * std::min(lower, upper));
-}
-
-// NumPy's default ("linear") percentile of sorted values, q in [0, 1].
-double percentile_linear(const std::vector<double>& sorted, double q) {
-  const double h = static_cast<double>(sorted.size() - 1) * q;
-  const auto k = static_cast<size_t>(std::floor(h));
-  if (k + 1 >= sorted.size()) return sorted.back();
-  return sorted[k] + (h - static_cast<double>(k)) * (sorted[k + 1] - sorted[k]);
 }
 
 // ⌊x · n / 2⁶⁴⌋ without 128-bit arithmetic (n < 2³²): split x into 32-bit halves.
@@ -141,8 +134,8 @@ MeanDifferenceInterval bootstrap_mean_difference(const std::vector<double>& a, c
   }
   std::sort(means.begin(), means.end());
   const double tail = (1 - o.level) / 2;
-  out.low = percentile_linear(means, tail);
-  out.high = percentile_linear(means, 1 - tail);
+  out.low = percentile_of_sorted(means, 100 * tail);
+  out.high = percentile_of_sorted(means, 100 * (1 - tail));
   return out;
 }
 

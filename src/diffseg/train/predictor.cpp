@@ -1,9 +1,12 @@
 #include "diffseg/train/predictor.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include "diffseg/data/augment.h"
 #include "diffseg/diffusion/mask_space.h"
+#include "diffseg/metrics/segmentation_metrics.h"
 
 namespace diffseg::train {
 
@@ -45,9 +48,9 @@ double mean_foreground_dice(const at::Tensor& prediction, const at::Tensor& trut
   int64_t n = 0;
   for (int64_t c = 1; c < num_classes; ++c) {
     const at::Tensor p = prediction == c, t = truth == c;
-    const double denom = (p.sum() + t.sum()).item<double>();
-    if (denom == 0) continue;  // absent from both: no score for this class
-    sum += 2.0 * (p & t).sum().item<double>() / denom;
+    const double dice = metrics::dice_from_counts((p & t).sum().item<int64_t>(), p.sum().item<int64_t>(), t.sum().item<int64_t>());
+    if (std::isnan(dice)) continue;  // absent from both: no score for this class
+    sum += dice;
     ++n;
   }
   return n ? sum / static_cast<double>(n) : 1.0;

@@ -44,8 +44,8 @@ const std::vector<std::string>& run_config_open_sections() {
   return sections;
 }
 
-void apply_run_settings(Config& config, const std::vector<std::string>& sets) {
-  for (const std::string& s : sets) config.set(s);
+void apply_run_settings(Config& config, const std::vector<Setting>& sets) {
+  for (const Setting& s : sets) config.set(s);
   const std::string where = config.source().empty() ? std::string("the run config") : config.source().string();
   const YAML::Node presets = config.root()["presets"];
   if (presets) {
@@ -68,15 +68,9 @@ void apply_run_settings(Config& config, const std::vector<std::string>& sets) {
       throw UsageError(where + ": no preset named '" + chosen + "' (it has: " + names + ")");
     }
     config.merge(YAML::Clone(presets[chosen]));
-    for (const std::string& s : sets) config.set(s);  // what was asked for explicitly wins over the preset
+    for (const Setting& s : sets) config.set(s);  // what was asked for explicitly wins over the preset
   }
   config.erase("presets");
-}
-
-std::string text_setting(const std::string& key, const std::string& text) {
-  YAML::Emitter e;
-  e << YAML::DoubleQuoted << text;
-  return key + "=" + e.c_str();
 }
 
 void check_run_config(const Config& config) {

@@ -6,9 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace diffseg {
-class Config;
-}
+#include "diffseg/core/config.h"
 
 namespace diffseg::train {
 
@@ -18,16 +16,11 @@ const std::vector<std::string>& run_config_keys();
 const std::vector<std::string>& run_config_open_sections();
 
 // The settings of one run, lowest precedence first: the config file, the preset it (or `sets`) names from its
-// `presets:` section, then `sets` ("key=value": the command line's shorthands and --set, an experiment's
-// overrides). Every preset of the file is checked for unknown keys, chosen or not; the chosen one is merged
+// `presets:` section, then `sets` (the command line's shorthands and --set, an experiment's overrides). Every preset of the file is checked for unknown keys, chosen or not; the chosen one is merged
 // and the `presets:` section dropped, so the effective config a run folder records is self-contained and keeps
 // `preset: NAME` as a note of where its values came from. A `preset:` without a `presets:` section (a run
 // folder's recorded config) is that note and changes nothing.
-void apply_run_settings(Config& config, const std::vector<std::string>& sets);
-
-// "key=\"text\"" with the text quoted and escaped for YAML, so a value such as a path with quotes, colons or
-// backslashes survives Config::set as the same string.
-std::string text_setting(const std::string& key, const std::string& text);
+void apply_run_settings(Config& config, const std::vector<Setting>& sets);
 
 // UsageError naming each unknown key (with the closest known one) of a run config.
 void check_run_config(const Config& config);

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "diffseg/core/error.h"
 #include "diffseg/core/fingerprint.h"
 #include "diffseg/core/progress.h"
+#include "diffseg/core/results.h"
 #include "diffseg/core/run_lock.h"
 #include "diffseg/core/runtime.h"
 #include "diffseg/core/seed.h"
@@ -27,7 +29,6 @@
 #include "diffseg/train/checkpoint.h"
 #include "diffseg/train/loss_scaler.h"
 #include "diffseg/train/optimizer_step.h"
-#include "diffseg/train/training_log.h"
 #include "diffseg/train/validation.h"
 
 namespace diffseg::train {
@@ -35,11 +36,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string format_number(double v) {  // %.6g: for messages and the job fingerprint
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
 // What every rank must share: the run config (without data.path, which may differ between machines) and the
 // training data (ids, shapes and voxel sums of every case).
 uint64_t job_fingerprint(const Config& config, const data::CaseCache& cases) {
   Config copy(YAML::Clone(config.root()));
-  copy.set("data.path=\"\"");
+  copy.set({"data.path", YAML::Node("")});
   std::string text = copy.dump();
   for (const data::CachedCase& c : cases.cases()) {
     text += c.id;
@@ -87,8 +94,8 @@ class Trainer {
   Trainer(Config config, TrainerOptions o, c10::Device device, bool resume, std::shared_ptr<dist::Group> group)
       : config_(std::move(config)), o_(std::move(o)), device_(device), resume_(resume),
         group_(group ? std::move(group) : dist::Group::single()),
-        log_(o_.out / "log.csv", "step,loss,dice,focal,cross_entropy,lr,grad_norm,skipped,seconds"),
-        validation_log_(o_.out / "validation.csv", "step,mean_dice") {
+        log_(o_.out / "log.csv", {"step", "loss", "dice", "focal", "cross_entropy", "lr", "grad_norm", "skipped", "seconds"}),
+        validation_log_(o_.out / "validation.csv", {"step", "mean_dice"}) {
     const std::string rescaled = rescale_to_budget(o_, global_batch());
     if (!rescaled.empty() && group_->is_main()) spdlog::info("{}", rescaled);
   }
@@ -113,7 +120,7 @@ class Trainer {
   c10::Device device_;
   bool resume_;
   std::shared_ptr<dist::Group> group_;
-  CsvLog log_, validation_log_;
+  CsvAppender log_, validation_log_;
 
   std::shared_ptr<const data::CaseCache> train_cases_;
   std::vector<data::CachedCase> val_;
@@ -156,20 +163,16 @@ void Trainer::load_data() {
                    config_.get<int64_t>(key, value), value);
     config_.set_node(key, YAML::Node(value));
   }
-  config_.set("train.strategy=" + o_.strategy);
+  config_.set({"train.strategy", YAML::Node(o_.strategy)});
   // How the data was made from raw scans (dataset.json), so `infer` can do the same to a raw scan; and the
   // training spacing, so it can warn about an input far from it.
   if (!dataset.preprocessing.empty()) config_.set_node("data.preprocessing", YAML::Load(dataset.preprocessing));
-  YAML::Node spacing(YAML::NodeType::Sequence);
-  for (int j = 0; j < first.spatial_dims; ++j) spacing.push_back(first.geometry.spacing[j]);
-  spacing.SetStyle(YAML::EmitterStyle::Flow);
-  config_.set_node("data.spacing_xyz", spacing);
+  config_.set_node("data.spacing_xyz", flow_list(std::vector<double>(first.geometry.spacing.begin(),
+                                                                      first.geometry.spacing.begin() + first.spatial_dims)));
   if (o_.patch.empty()) o_.patch = first.label.sizes().vec();
   if (static_cast<int>(o_.patch.size()) != first.spatial_dims)
     throw UsageError("data.patch needs " + std::to_string(first.spatial_dims) + " sizes for this dataset");
-  std::string patch;
-  for (int64_t p : o_.patch) patch += (patch.empty() ? "" : ",") + std::to_string(p);
-  config_.set("data.patch=[" + patch + "]");
+  config_.set_node("data.patch", flow_list(o_.patch));
 }
 
 void Trainer::prepare_run_folder() {
@@ -191,8 +194,8 @@ void Trainer::prepare_run_folder() {
 void Trainer::record_run() {
   if (!group_->is_main()) return;
   if (!resume_) {
-    log_.truncate(0);
-    validation_log_.truncate(0);
+    log_.keep_rows_below(0);
+    validation_log_.keep_rows_below(0);
   }
   write_text_atomically(o_.out / "config.yaml", config_.dump());
 }
@@ -244,8 +247,8 @@ void Trainer::restore() {
   scaler_ = std::make_unique<LossScaler>(precision_ == Precision::float16,
                                          LossScalerState{state_.loss_scale, state_.loss_scale_good_steps});
   if (group_->is_main()) {
-    log_.truncate(state_.step);
-    validation_log_.truncate(state_.step + 1);
+    log_.keep_rows_below(state_.step);
+    validation_log_.keep_rows_below(state_.step + 1);
     spdlog::info("resuming {} at step {} (best validation Dice {:.4f} at step {})", o_.out.string(), state_.step,
                  state_.best_score, state_.best_step);
   }
@@ -325,10 +328,8 @@ bool Trainer::step() {
   const double loss = stats[kLoss].item<double>() / g;
   if (group_->is_main()) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    log_.append(std::to_string(state_.step) + "," + format_number(loss) + "," +
-                format_number(stats[kDice].item<double>() / g) + "," + format_number(stats[kFocal].item<double>() / g) +
-                "," + format_number(stats[kCrossEntropy].item<double>() / g) + "," + format_number(lr) + "," +
-                format_number(grad_norm) + "," + std::to_string(applied ? 0 : 1) + "," + format_number(seconds));
+    log_.append({state_.step, loss, stats[kDice].item<double>() / g, stats[kFocal].item<double>() / g,
+                 stats[kCrossEntropy].item<double>() / g, lr, grad_norm, int64_t{applied ? 0 : 1}, seconds});
   }
   ++state_.step;
   if (progress_) progress_->advance(1, "loss " + format_number(loss) + " lr " + format_number(lr));
@@ -350,7 +351,7 @@ bool Trainer::validate_and_track() {
   } else {
     ++state_.evals_without_improvement;
   }
-  if (group_->is_main()) validation_log_.append(std::to_string(state_.step) + "," + format_number(score));
+  if (group_->is_main()) validation_log_.append({state_.step, score});
   if (progress_) progress_->set_status("val Dice " + format_number(score) + " (best " + format_number(state_.best_score) + ")");
   return best;
 }

@@ -5,6 +5,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "diffseg/core/seed.h"
+
 namespace diffseg::train {
 
 double validate(model::UNet& net, const Strategy& strategy, const diffusion::GaussianDiffusion& diffusion,
@@ -14,7 +16,7 @@ double validate(model::UNet& net, const Strategy& strategy, const diffusion::Gau
   const c10::Device device = net->parameters().front().device();
   double sum = 0;
   for (const size_t i : dist::shard_of(cases.size(), group.rank(), group.size())) {
-    at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed + 1000003ull * (i + 1));
+    at::Generator g = at::make_generator<at::CPUGeneratorImpl>(case_seed(seed, i));
     const at::Tensor logp = predict_log_probabilities(net, strategy, diffusion, cases[i].image.to(device), options, g);
     sum += mean_foreground_dice(logp[logp.size(0) - 1].argmax(0).cpu(), cases[i].label, num_classes);
   }

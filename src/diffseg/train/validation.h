@@ -1,8 +1,9 @@
 #pragma once
 // Validation during training: mean foreground Dice of the sampler's last step over the validation cases. In a
 // distributed job each rank predicts the cases i with i mod world = rank and the sums are all-reduced, so every
-// rank gets the same score; each case's sampling noise is seeded by its index, so the score does not depend on
-// the number of ranks.
+// rank gets the same score; each case's sampling noise is seeded by case_seed(seed, index) (core/seed.h), so the
+// score does not depend on the number of ranks, and a case gets the noise `evaluate` draws for it with inference
+// seed `seed`.
 #include <cstdint>
 #include <vector>
 
