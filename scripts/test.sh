@@ -3,5 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh "$@"
+# The fuzzers of the file readers without LibTorch, each for a bounded time (FUZZ_SECONDS, default 10; 0 skips
+# them): a clang build of their few torch-free libraries, so it fits beside the main build (clang-14 is installed
+# on first use). The checkpoint fuzzer needs an instrumented LibTorch stack and runs only from scripts/fuzz.sh; its
+# committed inputs are replayed by ctest (test_fuzz) below, as are every target's.
+if [[ ${FUZZ_SECONDS:=10} != 0 ]]; then
+  FUZZ_SECONDS=$FUZZ_SECONDS FUZZ_SKIP_MISSING=1 bash scripts/fuzz.sh torch-free -- "$@"
+fi
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j "${JOBS:-$(nproc)}"
