@@ -49,9 +49,10 @@ with tempfile.TemporaryDirectory() as tmp:
     check("train: a tiny rec_xT run", rc == 0, err)
     rc, _, err = train(data, runs["supervised"], "supervised")
     check("train: a tiny supervised run", rc == 0, err)
-    # The paper-era chain: 5 points respaced from the 1001-point schedule.
-    rc, _, err = train(data, runs["diffusion5"], "diffusion", "--set", "diffusion.num_timesteps=5")
-    check("train: a tiny diffusion run on a 5-point chain", rc == 0, err)
+    # The paper-era chain: 5 points respaced from the 1001-point schedule; 16 x 16 patches, so the 32 x 32 images go
+    # through the sliding window (4 windows).
+    rc, _, err = train(data, runs["diffusion5"], "diffusion", "--set", "diffusion.num_timesteps=5", "--patch", "16,16")
+    check("train: a tiny diffusion run on a 5-point chain with 16 x 16 patches", rc == 0, err)
 
     # Defaults: the validation split, 11 levels over the 1001-point chain, RUN/leakage/.
     rc, stdout, err = run("diagnose", "--run", runs["rec_xT"])
@@ -119,6 +120,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check("diagnose on a 5-point chain: levels 0..4 at schedule indices 0, 250, ..., 1000",
           rc == 0 and [(int(r["t"]), int(r["schedule_index"])) for r in five] ==
           [(k, 250 * k) for k in range(5)], err + str(five))
+    check("diagnose on a 5-point chain, windows: Dice in [0, 1], all validation cases scored", five and all(
+        0 <= float(r[c]) <= 1 for r in five for c in ["dice_truth_input", "dice_own_prediction_input"]) and
+        all(int(r["n_cases"]) == n_validation for r in five), five)
     check("diagnose on a 5-point chain: gap = a - b", five and all(
         abs(float(r["gap"]) - (float(r["dice_truth_input"]) - float(r["dice_own_prediction_input"]))) < 1e-9
         for r in five))
@@ -129,7 +133,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("diagnose on a supervised run: no leakage folder",
           not os.path.exists(os.path.join(runs["supervised"], "leakage")))
     rc, _, err = run("diagnose", "--run", os.path.join(tmp, "no_such_run"))
-    check("diagnose on a missing run: refused naming its config.yaml", rc in (2, 3) and "no_such_run" in err, (rc, err))
+    check("diagnose on a missing run: exit 2 naming its config.yaml", rc == 2 and "no_such_run" in err and "config.yaml" in err, (rc, err))
 
     rc, stdout, _ = run("--help")
     check("--help lists diagnose", rc == 0 and "diagnose" in stdout)
