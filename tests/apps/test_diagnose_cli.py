@@ -71,7 +71,8 @@ with tempfile.TemporaryDirectory() as tmp:
           table and all(abs(float(r["gap"]) - (float(r["dice_truth_input"]) - float(r["dice_own_prediction_input"])))
                         < 1e-9 for r in table), table)
     check("leakage.csv: Dice values in [0, 1]",
-          table and all(0 <= float(r[c]) <= 1 for r in table for c in ["dice_truth_input", "dice_own_prediction_input"]))
+          table and all(0 <= float(r[c]) <= 1 for r in table
+                        for c in ["dice_truth_input", "dice_own_prediction_input"]))
     alpha = [float(r["alpha_bar"]) for r in table]
     check("leakage.csv: alpha_bar falls with t from ~1", alpha and alpha[0] > 0.999 and
           all(a > b for a, b in zip(alpha, alpha[1:])) and alpha[-1] < 1e-4, alpha)
@@ -133,7 +134,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check("diagnose on a supervised run: no leakage folder",
           not os.path.exists(os.path.join(runs["supervised"], "leakage")))
     rc, _, err = run("diagnose", "--run", os.path.join(tmp, "no_such_run"))
-    check("diagnose on a missing run: exit 2 naming its config.yaml", rc == 2 and "no_such_run" in err and "config.yaml" in err, (rc, err))
+    check("diagnose on a missing run: exit 2 naming its config.yaml",
+          rc == 2 and "no_such_run" in err and "config.yaml" in err, (rc, err))
 
     rc, stdout, _ = run("--help")
     check("--help lists diagnose", rc == 0 and "diagnose" in stdout)

@@ -43,10 +43,10 @@ at::Tensor case_noise(const at::Tensor& like, uint64_t seed, int64_t key, uint64
 
 }  // namespace
 
-CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDiffusion& chain, const at::Tensor& image,
-                         const at::Tensor& labels, int64_t k, const std::vector<int64_t>& levels,
-                         const LeakageWindows& windows, uint64_t seed, uint64_t case_index, int metric_threads,
-                         const std::function<void()>& after_level) {
+CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDiffusion& chain,
+                         const at::Tensor& image, const at::Tensor& labels, int64_t k,
+                         const std::vector<int64_t>& levels, const LeakageWindows& windows, uint64_t seed,
+                         uint64_t case_index, int metric_threads, const std::function<void()>& after_level) {
   c10::InferenceMode inference;
   const int64_t c = image.size(0);
   const int64_t dims = image.dim() - 1;
@@ -56,20 +56,22 @@ CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDif
   if (static_cast<int64_t>(patch.size()) != dims)
     throw UsageError("the window has " + std::to_string(patch.size()) + " axes, the image " + std::to_string(dims));
 
-  // The one-step prediction of the whole image from x0 (K, *spatial) noised to `level` with `noise`, window by
-  // window as inference runs: (2K, *spatial) = the windows' mean log-probabilities, then their mean x̂0.
+  // The one-step prediction of the windows (B, C + 2K, *patch) of image, x0 and noise, all at `level`: the windows'
+  // log-probabilities and x̂0 (B, 2K, *patch). Each window's image channels are rescaled as inference does.
+  const auto predict_windows = [&](const at::Tensor& w, int64_t level) {
+    const int64_t b = w.size(0);
+    std::vector<at::Tensor> scaled;
+    for (int64_t i = 0; i < b; ++i) scaled.push_back(data::rescale_intensity(w[i].narrow(0, 0, c)));
+    const at::Tensor t = torch::full({b}, level, w.options().dtype(torch::kLong));
+    const at::Tensor x0_hat =
+        train::one_step_x0(net, chain, torch::stack(scaled), w.narrow(1, c, k), t, w.narrow(1, c + k, k));
+    return torch::cat({diffusion::x_to_logits(x0_hat), x0_hat}, 1);
+  };
+  // The same over the whole image, from x0 (K, *spatial) noised to `level` with `noise`, window by window as
+  // inference runs: (2K, *spatial) = the windows' mean log-probabilities, then their mean x̂0.
   const auto predict = [&](const at::Tensor& x0, const at::Tensor& noise, int64_t level) {
-    const at::Tensor stacked = torch::cat({image, x0, noise}, 0);
-    return data::sliding_window(stacked, patch, overlap, windows.window_batch, data::Blend::mean,
-                                [&](const at::Tensor& w) {
-                                  const int64_t b = w.size(0);
-                                  std::vector<at::Tensor> scaled;
-                                  for (int64_t i = 0; i < b; ++i) scaled.push_back(data::rescale_intensity(w[i].narrow(0, 0, c)));
-                                  const at::Tensor t = torch::full({b}, level, w.options().dtype(torch::kLong));
-                                  const at::Tensor x0_hat = train::one_step_x0(net, chain, torch::stack(scaled),
-                                                                               w.narrow(1, c, k), t, w.narrow(1, c + k, k));
-                                  return torch::cat({diffusion::x_to_logits(x0_hat), x0_hat}, 1);
-                                });
+    return data::sliding_window(torch::cat({image, x0, noise}, 0), patch, overlap, windows.window_batch,
+                                data::Blend::mean, [&](const at::Tensor& w) { return predict_windows(w, level); });
   };
 
   // Scored as the evaluator scores a case: per foreground class Dice (NaN when absent from both), mean of the rest.

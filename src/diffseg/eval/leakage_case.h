@@ -33,9 +33,9 @@ struct CaseLeakage {
 
 // image (C, *spatial) float, labels (*spatial) class ids, both on the network's device; levels: chain indices of
 // `chain`. `after_level` is called once per level done (progress).
-CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDiffusion& chain, const at::Tensor& image,
-                         const at::Tensor& labels, int64_t num_classes, const std::vector<int64_t>& levels,
-                         const LeakageWindows& windows, uint64_t seed, uint64_t case_index, int metric_threads = 0,
-                         const std::function<void()>& after_level = {});
+CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDiffusion& chain,
+                         const at::Tensor& image, const at::Tensor& labels, int64_t num_classes,
+                         const std::vector<int64_t>& levels, const LeakageWindows& windows, uint64_t seed,
+                         uint64_t case_index, int metric_threads = 0, const std::function<void()>& after_level = {});
 
 }  // namespace diffseg::eval
