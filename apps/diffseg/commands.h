@@ -25,6 +25,7 @@ void add_model_info_command(CLI::App& app, Action& run);
 void add_metrics_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_train_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_evaluate_command(CLI::App& app, const GlobalOptions& global, Action& run);
+void add_diagnose_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_infer_command(CLI::App& app, const GlobalOptions& global, Action& run);
 void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& run);  // and `report`
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cli::add_train_command(app, global, run);
   cli::add_infer_command(app, global, run);
   cli::add_evaluate_command(app, global, run);
+  cli::add_diagnose_command(app, global, run);
   cli::add_experiment_command(app, global, run);
   cli::add_demo_command(app, global, run);
 

@@ -1,9 +1,16 @@
 #include <torch/torch.h>
 
 #include "diffseg/diffusion/mask_space.h"
+#include "diffseg/train/one_step.h"
 #include "diffseg/train/strategies.h"
 
 namespace diffseg::train {
+
+at::Tensor one_step_x0(const Network& net, const diffusion::GaussianDiffusion& d, const at::Tensor& image,
+                       const at::Tensor& x0, const at::Tensor& t, const at::Tensor& noise) {
+  const at::Tensor x_t = d.q_sample(x0, t, noise);
+  return d.predict_x0(net(image, diffusion::x_to_mask(x_t), d.model_time(t)), x_t, t);
+}
 
 StepResult Recycling::step(StepContext& ctx, const at::Tensor& image, const at::Tensor& labels) {
   const auto& d = ctx.diffusion;
@@ -17,8 +24,7 @@ StepResult Recycling::step(StepContext& ctx, const at::Tensor& image, const at::
   at::Tensor x_t, mask;
   {
     torch::NoGradGuard no_grad;  // pass 1: the "pre-segmentation", dropout on, no gradient
-    const at::Tensor x_re = d.q_sample(x0, t_re, normal_like(x0, ctx.random));
-    const at::Tensor x0_hat = d.predict_x0(ctx.net(image, diffusion::x_to_mask(x_re), d.model_time(t_re)), x_re, t_re);
+    const at::Tensor x0_hat = one_step_x0(ctx.net, d, image, x0, t_re, normal_like(x0, ctx.random));
     // Noise the prediction, not the ground truth.
     x_t = d.q_sample(x0_hat, t, normal_like(x0_hat, ctx.random));
     mask = diffusion::x_to_mask(x_t);
