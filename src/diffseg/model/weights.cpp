@@ -37,6 +37,8 @@ std::map<std::string, torch::Tensor> load_tensors(const fs::path& path) {
   c10::IValue value;
   try {
     value = torch::pickle_load(bytes);
+  } catch (const c10::Error& e) {  // without LibTorch's C++ backtrace, which says nothing about the file
+    throw InputError(path, std::string("not a readable PyTorch weights file: ") + e.what_without_backtrace());
   } catch (const std::exception& e) {
     throw InputError(path, std::string("not a readable PyTorch weights file: ") + e.what());
   }

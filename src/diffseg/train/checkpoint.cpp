@@ -8,6 +8,20 @@ namespace fs = std::filesystem;
 
 namespace {
 at::Tensor scalar(double v) { return torch::tensor(v, torch::kDouble); }
+
+// Module::save writes a module's own tensors under their names and each child module as a nested archive.
+void collect_tensors(torch::serialize::InputArchive& archive, const std::string& prefix,
+                     std::map<std::string, torch::Tensor>& out) {
+  for (const std::string& key : archive.keys()) {
+    torch::Tensor t;
+    if (archive.try_read(key, t)) {
+      out[prefix + key] = t;
+      continue;
+    }
+    torch::serialize::InputArchive child;
+    if (archive.try_read(key, child)) collect_tensors(child, prefix + key + ".", out);
+  }
+}
 }  // namespace
 
 void save_checkpoint(const fs::path& path, model::UNet& net, torch::optim::Optimizer& optimizer,
@@ -89,6 +103,23 @@ void load_checkpoint_weights(const fs::path& path, model::UNet& net) {
   } catch (const std::exception& e) {
     throw InputError(path, std::string("cannot read model weights from checkpoint: ") + e.what());
   }
+}
+
+std::map<std::string, torch::Tensor> read_checkpoint_tensors(const fs::path& path) {
+  if (!fs::exists(path)) throw InputError(path, "checkpoint not found");
+  std::map<std::string, torch::Tensor> tensors;
+  try {
+    torch::serialize::InputArchive archive, model_archive;
+    archive.load_from(path.string());
+    archive.read("model", model_archive);
+    collect_tensors(model_archive, "", tensors);
+  } catch (const c10::Error& e) {  // without LibTorch's C++ backtrace, which says nothing about the file
+    throw InputError(path, std::string("cannot read model weights from checkpoint: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("cannot read model weights from checkpoint: ") + e.what());
+  }
+  if (tensors.empty()) throw InputError(path, "the checkpoint holds no model weights");
+  return tensors;
 }
 
 }  // namespace diffseg::train

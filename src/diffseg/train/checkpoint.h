@@ -5,6 +5,8 @@
 // is keyed by (seed, step, sample), on every rank, so the step count alone resumes them exactly.
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -34,5 +36,10 @@ void load_checkpoint(const std::filesystem::path& path, model::UNet& net, torch:
 
 // Only the weights (for inference from a checkpoint).
 void load_checkpoint_weights(const std::filesystem::path& path, model::UNet& net);
+
+// The model's tensors in a checkpoint by their state-dict names ("stem.conv.weight", ...), without a network to load
+// them into (train --init-from reads a supervised run's checkpoint this way). InputError naming the file when it is
+// missing, damaged or holds no model.
+std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::filesystem::path& path);
 
 }  // namespace diffseg::train

@@ -22,7 +22,7 @@ const std::vector<std::string>& run_config_keys() {
       "train.lr.init", "train.lr.peak", "train.lr.end", "train.lr.warmup_steps", "train.lr.decay_steps",
       "train.validate_every", "train.checkpoint_every", "train.keep_checkpoints", "train.validation_cases",
       "train.early_stopping.patience", "train.early_stopping.min_delta", "train.max_nonfinite_steps",
-      "train.budget_batch",
+      "train.budget_batch", "train.init_from",
       // augmentation
       "augment.probability", "augment.rotation_deg", "augment.zoom", "augment.shear_deg", "augment.shift_fraction", "augment.shift_voxels",
       "augment.log_gamma",

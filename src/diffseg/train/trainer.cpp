@@ -27,6 +27,7 @@
 #include "diffseg/model/weights.h"
 #include "diffseg/train/autocast.h"
 #include "diffseg/train/checkpoint.h"
+#include "diffseg/train/init_from.h"
 #include "diffseg/train/loss_scaler.h"
 #include "diffseg/train/optimizer_step.h"
 #include "diffseg/train/validation.h"
@@ -108,6 +109,7 @@ class Trainer {
   void record_run();
   void build();
   void restore();
+  void keep_recorded_init_from();
   bool step();  // one optimizer step; false when the run must stop (signal)
   void learn_time_sampler(const at::Tensor& records, bool applied);
   bool validate_and_track();
@@ -206,6 +208,13 @@ void Trainer::build() {
   const NetworkInputs inputs = network_inputs(o_.strategy, k_);
   net_.emplace(model::unet_options_from_config(config_, inputs.mask_channels, inputs.time_conditioning));
   model::initialise(*net_, o_.seed);
+  if (!o_.init_from.empty() && !resume_) {  // a resumed run continues from its own checkpoint (restore)
+    const fs::path weights = initialise_from_supervised_run(*net_, o_.init_from, o_.model_output);
+    config_.set({"train.init_from", YAML::Node(weights.string())});  // the run says where it came from
+    if (group_->is_main())
+      spdlog::info("{} starts from the supervised network {} (docs/method.md, Fine-tuning from a supervised model)",
+                   o_.strategy, weights.string());
+  }
   (*net_)->to(device_);
   optimizer_ = std::make_unique<torch::optim::AdamW>((*net_)->parameters(), torch::optim::AdamWOptions(o_.lr.at(0))
                                                                                  .betas({0.9, 0.999})
@@ -244,6 +253,7 @@ void Trainer::restore() {
   saved.batch_size = o_.batch_size;
   saved.accumulate_steps = o_.accumulate_steps;
   state_ = saved;
+  keep_recorded_init_from();
   scaler_ = std::make_unique<LossScaler>(precision_ == Precision::float16,
                                          LossScalerState{state_.loss_scale, state_.loss_scale_good_steps});
   if (group_->is_main()) {
@@ -251,6 +261,23 @@ void Trainer::restore() {
     validation_log_.keep_rows_below(state_.step + 1);
     spdlog::info("resuming {} at step {} (best validation Dice {:.4f} at step {})", o_.out.string(), state_.step,
                  state_.best_score, state_.best_step);
+  }
+}
+
+// On --resume, config.yaml keeps saying where the run's weights first came from (train.init_from as the fresh run
+// recorded it, or none), whatever the resuming command's config says: the network comes from the checkpoint.
+void Trainer::keep_recorded_init_from() {
+  const fs::path recorded_file = o_.out / "config.yaml";
+  const Config recorded = fs::exists(recorded_file) ? Config::load(recorded_file) : Config();
+  const std::string was = recorded.get<std::string>("train.init_from", "");
+  const std::string asked = config_.get<std::string>("train.init_from", "");
+  if (!asked.empty() && asked != was && group_->is_main())
+    spdlog::info("train.init_from ({}) is not used on --resume: the run continues from its checkpoint", asked);
+  if (!was.empty()) {
+    config_.set({"train.init_from", YAML::Node(was)});
+  } else if (config_.has("train.init_from")) {
+    YAML::Node train = config_.root()["train"];  // a handle on the config's own node
+    train.remove("init_from");
   }
 }
 

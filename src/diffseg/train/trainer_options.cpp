@@ -14,6 +14,7 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.data = c.get<std::string>("data.path", "");
   o.strategy = c.get<std::string>("train.strategy", o.strategy);
   check_strategy_name(o.strategy);
+  o.init_from = c.get<std::string>("train.init_from", "");
   o.max_steps = c.get<int64_t>("train.max_steps", o.max_steps);
   o.batch_size = c.get<int64_t>("train.batch_size", o.batch_size);
   o.accumulate_steps = c.get<int64_t>("train.accumulate_steps", o.accumulate_steps);

@@ -20,6 +20,9 @@ struct TrainerOptions {
   std::filesystem::path data;        // dataset folder (dataset.json)
   std::filesystem::path out;         // run folder
   std::string strategy = "rec_xT";
+  // train.init_from: a supervised run folder or weights file the network starts from instead of random weights
+  // (train/init_from.h); not read on --resume, which continues from the run's own checkpoint.
+  std::filesystem::path init_from;
   int64_t max_steps = 1000;
   int64_t batch_size = 8;            // per process and micro-batch
   int64_t accumulate_steps = 1;      // micro-batches per step: global batch = world × batch_size × accumulate_steps
