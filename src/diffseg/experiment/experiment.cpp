@@ -15,8 +15,10 @@
 #include "diffseg/core/seed.h"
 #include "diffseg/data/synthetic.h"
 #include "diffseg/eval/evaluator.h"
+#include "diffseg/eval/leakage.h"
 #include "diffseg/experiment/table2.h"
 #include "diffseg/train/run_config_keys.h"
+#include "diffseg/train/strategy_registry.h"
 #include "diffseg/train/trainer.h"
 
 namespace diffseg::experiment {
@@ -70,7 +72,7 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   c.check_known_keys({"name", "config", "data.path", "data.synthetic.dims", "data.synthetic.cases",
                       "data.synthetic.classes", "data.synthetic.size", "data.synthetic.seed", "strategies",
                       "samplers", "steps", "seeds", "train_seeds", "examples", "ensemble.supervised", "ensemble.with",
-                      "preset"},
+                      "preset", "leakage"},
                      {"overrides"}, "experiment");
   const fs::path base = yaml.parent_path();
   ExperimentSpec s;
@@ -93,6 +95,7 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   s.examples = c.get<int64_t>("examples", s.examples);
   s.ensemble_supervised = c.get<std::string>("ensemble.supervised", "");
   s.ensemble_with = c.get<std::vector<std::string>>("ensemble.with", {});
+  s.leakage = c.get<bool>("leakage", s.leakage);
   // The run config's preset, as if it were the first override (so an override can still change one of its values).
   if (c.has("preset")) s.overrides.push_back({"preset", c.root()["preset"]});
   if (c.has("overrides")) {
@@ -124,6 +127,11 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   for (const auto& st : spec.strategies)
     total += spec.train_seeds * (1 + (st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size())));
   total += static_cast<int64_t>(spec.ensemble_with.size());
+  std::vector<std::string> leakage_strategies;  // a supervised run has no mask input to diagnose
+  if (spec.leakage)
+    for (const auto& st : spec.strategies)
+      if (train::strategy_info(st).diffusion) leakage_strategies.push_back(st);
+  total += static_cast<int64_t>(leakage_strategies.size());
   Progress progress("experiment " + spec.name, total, "jobs");
 
   // 1. Train every strategy with every training seed (skip finished runs, resume interrupted ones). Training seed
@@ -214,6 +222,27 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
     add_ensemble_rows(table2, out / "ensemble.csv", with);
     progress.advance(1, "ensemble " + with);
   }
+  // 4. The leakage diagnostic of each diffusion strategy (first training seed, test split), in the folder `diagnose`
+  // writes by default; a run that has its leakage.csv is not diagnosed again.
+  ResultTable leakage({"strategy", "t", "schedule_index", "alpha_bar", "dice_truth_input", "dice_own_prediction_input",
+                       "gap", "n_cases"});
+  for (const auto& st : leakage_strategies) {
+    const fs::path run = run_folder(o.out, st, 0), out = run / "leakage";
+    if (!fs::exists(out / "leakage.csv")) {
+      eval::LeakageOptions lo;
+      lo.split = "test";
+      lo.metric_threads = o.threads;
+      eval::diagnose_leakage(run, lo, o.device, out);
+    }
+    const CsvData d = read_csv(out / "leakage.csv");
+    for (size_t r = 0; r < d.rows.size(); ++r) {
+      const auto integer = [&](const std::string& column) { return static_cast<int64_t>(d.number(r, column)); };
+      leakage.add({d.at(r, "strategy"), integer("t"), integer("schedule_index"), d.number(r, "alpha_bar"),
+                   d.number(r, "dice_truth_input"), d.number(r, "dice_own_prediction_input"), d.number(r, "gap"),
+                   integer("n_cases")});
+    }
+    progress.advance(1, "leakage " + st);
+  }
   progress.finish();
   const fs::path results = o.out / "results";
   table1.write_csv(results / "table1.csv");
@@ -229,6 +258,15 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   if (!table2.rows().empty()) {
     table2.write_csv(results / "table2.csv");
     write_text_atomically(results / "table2.md", table2_markdown(read_csv(results / "table2.csv")));
+  }
+  if (!leakage.rows().empty()) {
+    leakage.write_csv(results / "leakage.csv");
+    write_text_atomically(results / "leakage.md",
+                          "# Leakage: one-step Dice given the noised truth vs the network's own noised prediction, test "
+                          "split\n\nPer diffusion strategy (first training seed) and chain level t; schedule_index is "
+                          "t's index in the base schedule. gap = dice_truth_input − dice_own_prediction_input: large "
+                          "when the network copies its noised mask input instead of reading the image "
+                          "(docs/leakage.md).\n\n" + leakage.to_markdown() + "\n");
   }
   return results / "table1.md";
 }

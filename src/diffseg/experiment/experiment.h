@@ -8,6 +8,8 @@
 //   results/steps.csv        Dice and HD95 per sampling step for every strategy × sampler
 //   results/train_seeds.{csv,md}  with train_seeds > 1: mean ± std over training seeds beside the inference-seed
 //                            variance (Tables 1, 2 and 4 use the first training seed)
+//   results/leakage.{csv,md} the leakage diagnostic (eval/leakage.h, docs/leakage.md) of every diffusion strategy's
+//                            first training seed on the test split: one row per strategy and level
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -32,6 +34,7 @@ struct ExperimentSpec {
   std::string ensemble_supervised;                 // strategy name of the supervised run ("" = no ensemble)
   std::vector<std::string> ensemble_with;          // diffusion strategies to ensemble with it
   std::vector<Setting> overrides;                  // run-config settings for every run, in order
+  bool leakage = true;  // run the leakage diagnostic (`leakage: false` skips it in long experiments)
 };
 
 ExperimentSpec load_experiment(const std::filesystem::path& yaml);
