@@ -91,10 +91,26 @@ overrides:
     md = open(md_path).read() if os.path.exists(md_path) else ""
     check("experiment: table2.md shows the interval and explains the marks",
           "ΔDice vs supervised [95 % CI]" in md and "Marked *: p < 0.05" in md and "p (HD95)" in md, md)
+    # The leakage diagnostic of every diffusion strategy (here rec_xT; supervised has no mask input), collected.
+    leak = table2_rows(os.path.join(out, "results", "leakage.csv"))
+    run_leak_path = os.path.join(out, "runs", "rec_xT", "leakage", "leakage.csv")
+    run_leak = table2_rows(run_leak_path)
+    check("experiment: results/leakage.csv has the levels of rec_xT and no supervised rows",
+          len(leak) >= 2 and {r["strategy"] for r in leak} == {"rec_xT"}, leak)
+    check("experiment: leakage gap = dice_truth_input - dice_own_prediction_input on every row",
+          leak and all(abs(float(r["gap"]) - (float(r["dice_truth_input"]) - float(r["dice_own_prediction_input"])))
+                       < 1e-8 for r in leak if r["gap"] != ""), leak)
+    check("experiment: results/leakage.csv rows equal the run's own leakage/leakage.csv", leak and leak == run_leak,
+          (leak, run_leak))
+    leak_md = os.path.join(out, "results", "leakage.md")
+    check("experiment: results/leakage.md written", os.path.exists(leak_md) and "rec_xT" in open(leak_md).read())
+    leak_mtime = os.path.getmtime(run_leak_path) if os.path.exists(run_leak_path) else None
     log = os.path.join(out, "runs", "rec_xT", "log.csv")
     mtime = os.path.getmtime(log) if os.path.exists(log) else None
     rc, stdout, err = run("experiment", "--config", spec, "--out", out)
     check("experiment: a second run reuses finished runs (no retraining)", rc == 0 and os.path.getmtime(log) == mtime, err)
+    check("experiment: a second run does not diagnose leakage again",
+          leak_mtime is not None and os.path.getmtime(run_leak_path) == leak_mtime)
     # --set changes every run's settings; a finished run trained otherwise is refused, not reused or overwritten.
     rc, stdout, err = run("experiment", "--config", spec, "--out", out, "--set", "loss.focal=3")
     check("experiment --set: a run trained with other settings is refused naming the run and the key (exit 2)",
@@ -115,6 +131,22 @@ overrides:
           by_key[("supervised", "-")]["dice_inference_seed_range"] == "", ts)
     check("experiment --train-seeds 2: Table 1 still has one row per strategy x sampler",
           len(open(os.path.join(out, "results", "table1.csv")).read().splitlines()) == 4)
+    check("experiment --train-seeds 2: leakage is diagnosed on the first training seed only",
+          not os.path.exists(os.path.join(out, "runs", "rec_xT_train_seed1", "leakage")) and
+          table2_rows(os.path.join(out, "results", "leakage.csv")) == leak)
+    # `leakage: false` skips the diagnostic (everything else is finished, so this run only checks and tabulates).
+    spec_off = os.path.join(tmp, "exp_no_leakage.yaml")
+    with open(spec, "r") as f, open(spec_off, "w") as g:
+        g.write(f.read() + "leakage: false\n")
+    moved = os.path.join(tmp, "leakage_moved")
+    if os.path.isdir(os.path.dirname(run_leak_path)):
+        shutil.move(os.path.dirname(run_leak_path), moved)
+    rc, stdout, err = run("experiment", "--config", spec_off, "--out", out)
+    check("experiment with leakage: false: no leakage diagnostic is run",
+          rc == 0 and not os.path.exists(os.path.dirname(run_leak_path)), err)
+    if os.path.isdir(moved):
+        shutil.rmtree(os.path.dirname(run_leak_path), ignore_errors=True)
+        shutil.move(moved, os.path.dirname(run_leak_path))
 
     # experiment: the evaluations drew figures of 3 test cases (image, truth, 5 steps, uncertainty), RGB PNGs.
     index_path = os.path.join(out, "runs", "rec_xT", "eval_test_ddpm", "examples", "index.json")
@@ -154,6 +186,11 @@ overrides:
     html = os.path.join(out, "report.html")
     rc, stdout, err = run("report", "--experiment", out, "--out", html)
     check("report: written", rc == 0 and os.path.getsize(html) > 2000, err)
+    page = open(html).read() if rc == 0 else ""
+    leak_html = page.split('id="leakage"')[1].split("</table>")[0] if 'id="leakage"' in page else ""
+    check("report: the leakage section with a row per level of rec_xT",
+          "Leakage: what the network sees in training vs inference" in page and leak and
+          leak_html.count("<td>rec_xT</td>") == len(leak) and "supervised" not in leak_html, leak_html[:500])
     chromium = shutil.which("chromium")
     if chromium:
         flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -161,9 +198,10 @@ overrides:
                  f"--user-data-dir={os.path.join(tmp, 'chrome')}"]
         dom = subprocess.run([chromium, *flags, "--dump-dom", "file://" + html], capture_output=True, text=True,
                              timeout=120).stdout
-        check("report: Chromium renders the tables and 4 D3 charts with lines",
-              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count('<svg class="chart"') == 4 and
-              dom.count('class="line"') >= 6 and 'class="axis"' in dom, dom[:500])
+        check("report: Chromium renders the tables and 5 D3 charts with lines (the leakage gap among them)",
+              all(f'id="table{k}"' in dom for k in (1, 2, 4)) and dom.count('<svg class="chart"') == 5 and
+              dom.count('class="line"') >= 7 and 'class="axis"' in dom and
+              'aria-label="Leakage gap per noise level (test split)"' in dom, dom[:500])
         # 3 cases x (rec_xT: image, truth, 5 steps, uncertainty + supervised: image, truth, 1 step, uncertainty).
         check("report: example figures of every strategy, step and case are embedded",
               dom.count('class="example"') == 3 * (8 + 4) and 'src="data:image/png;base64,' in dom,
