@@ -15,7 +15,7 @@ namespace diffseg::cli {
 namespace {
 
 struct TrainCmdOptions {
-  std::string config, strategy, out, data, patch, device = "cpu";
+  std::string config, strategy, out, data, patch, init_from, device = "cpu";
   int64_t max_steps = 0, batch_size = 0, accumulate = 0;
   int64_t seed = -1;
   std::vector<std::string> overrides;
@@ -26,6 +26,9 @@ int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
   const dist::LaunchEnv env = dist::launch_env_from_process();
   const int threads = set_threads(dist::threads_per_process(global.threads, env));
   const c10::Device device = dist::device_for_rank(parse_device(o.device), env);
+  if (o.resume && !o.init_from.empty())
+    throw UsageError("--init-from " + o.init_from + " starts a new run from a supervised network, --resume continues " +
+                     o.out + " from its own checkpoint: use one or the other");
   Config config = Config::load(o.config);
   // Shorthands first, then --set, so an explicit --set wins; both win over the config's preset.
   std::vector<Setting> sets;
@@ -39,6 +42,7 @@ int run_train(const TrainCmdOptions& o, const GlobalOptions& global) {
   if (o.accumulate > 0) sets.push_back({"train.accumulate_steps", YAML::Node(o.accumulate)});
   if (o.seed >= 0) sets.push_back({"train.seed", YAML::Node(o.seed)});
   if (!o.patch.empty()) sets.push_back({"data.patch", flow_list(parse_int_list(o.patch, "--patch"))});
+  if (!o.init_from.empty()) sets.push_back({"train.init_from", YAML::Node(o.init_from)});
   for (const Setting& s : parse_settings(o.overrides)) sets.push_back(s);
   train::apply_run_settings(config, sets);
   // 3D with gradient checkpointing: the live activations are small and keeping every freed block only doubles the
@@ -84,6 +88,9 @@ void add_train_command(CLI::App& app, const GlobalOptions& global, Action& run) 
       ->check(device_name())
       ->capture_default_str();
   cmd->add_option("--set", o->overrides, "override any config value, e.g. --set train.lr.peak=1e-3");
+  cmd->add_option("--init-from", o->init_from,
+                  "start from a trained supervised run (its folder, model_*.pt or a .ckpt) instead of random weights; "
+                  "the extra inputs start at zero, so the first prediction is the supervised one (train.init_from)");
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
   cmd->callback([&run, o, &global] { run = [o, &global] { return run_train(*o, global); }; });
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """`diffseg train` as a user runs it: kill -9 in the middle and --resume gives the same weights as an
-uninterrupted run; refusals of bad requests; and a short quality check of two strategies on synthetic data.
+uninterrupted run; refusals of bad requests; a short quality check of two strategies on synthetic data; and
+rec_xT fine-tuned from the supervised run (--init-from): its first prediction is the supervised one, --resume
+continues it, and sources that are not this run's supervised network are refused.
 
 Usage: test_train_cli.py PATH/TO/diffseg   (prints 'N passed, N failed')
 """
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +17,7 @@ import tempfile
 import time
 
 import torch
+import yaml
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,6 +159,80 @@ with tempfile.TemporaryDirectory() as tmp:
         score = json.load(open(os.path.join(out, "status.json")))["best_mean_dice"] if p.returncode == 0 else None
         check(f"train: {strategy} reaches validation Dice > {bound} in 120 steps (got {score})",
               score is not None and score > bound, p.stderr[-1500:])
+
+    # Fine-tuning from the supervised run (train --init-from; docs/method.md, Fine-tuning from a supervised model).
+    # With a learning rate of 0 the rec_xT network keeps its starting weights, and its validation (DDPM, 5 steps
+    # from pure noise, the time reaching the network: tiny_2d.yaml keeps time_injection after_norm) scores the
+    # supervised model's Dice: every step predicts exactly what the supervised network predicts.
+    sup = os.path.join(tmp, "q_supervised")
+    sup_weights = os.path.join(sup, "model_best.pt")
+    sup_dice = json.load(open(os.path.join(sup, "status.json")))["best_mean_dice"]
+    frozen = os.path.join(tmp, "ft_frozen")
+    zero_lr = ("--set", "train.lr.init=0", "--set", "train.lr.peak=0", "--set", "train.lr.end=0")
+    p = subprocess.run(train_args(data, frozen, "--init-from", sup, "--max-steps", "1", *zero_lr),
+                       capture_output=True, text=True, timeout=300)
+    recorded = yaml.safe_load(open(os.path.join(frozen, "config.yaml"))) if p.returncode == 0 else {}
+    check("train --init-from a supervised run: exit 0, config.yaml records the weights file in train.init_from",
+          p.returncode == 0 and recorded["train"].get("init_from") == os.path.abspath(sup_weights),
+          (p.returncode, p.stderr[-1500:], recorded.get("train")))
+    rows = list(csv.DictReader(open(os.path.join(frozen, "validation.csv")))) if p.returncode == 0 else []
+    check(f"train --init-from: the untrained rec_xT network's validation Dice is the supervised one ({sup_dice})",
+          len(rows) == 1 and abs(float(rows[0]["mean_dice"]) - sup_dice) <= 1e-4, rows)
+    if p.returncode == 0:
+        ws, wf = torch.load(sup_weights), torch.load(os.path.join(frozen, "model_last.pt"))
+        stem = wf["stem.conv.weight"]
+        check("train --init-from: shared weights copied, mask-channel and time-branch weights zero",
+              all(torch.equal(wf[k], ws[k]) for k in ws if k != "stem.conv.weight") and
+              torch.equal(stem[:, :1], ws["stem.conv.weight"]) and stem[:, 1:].abs().max() == 0 and
+              all(wf[k].abs().max() == 0 for k in wf if ".time_proj." in k) and
+              any(".time_proj." in k for k in wf), sorted(set(wf) - set(ws))[:4])
+
+    # A weights file outside any run folder, through the config key; --resume continues from the run's own
+    # checkpoint (the file is gone by then) and gives the weights of an uninterrupted run.
+    loose = os.path.join(tmp, "loose")
+    os.makedirs(loose)
+    copy = os.path.join(loose, "supervised.pt")
+    shutil.copy(sup_weights, copy)
+    whole, split = os.path.join(tmp, "ft_whole"), os.path.join(tmp, "ft_split")
+    p = subprocess.run(train_args(data, whole, "--set", "train.init_from=" + copy, "--max-steps", "6"),
+                       capture_output=True, text=True, timeout=300)
+    rows = list(csv.DictReader(open(os.path.join(whole, "log.csv")))) if p.returncode == 0 else []
+    check("train --set train.init_from=FILE: rec_xT fine-tunes with finite losses",
+          len(rows) == 6 and all(r["skipped"] == "0" for r in rows), p.stderr[-1500:])
+    p = subprocess.run(train_args(data, split, "--init-from", copy, "--max-steps", "4"), capture_output=True,
+                       text=True, timeout=300)
+    check("train --init-from FILE: 4 steps", p.returncode == 0, p.stderr[-1500:])
+    os.remove(copy)
+    p = subprocess.run(train_args(data, split, "--resume", "--max-steps", "6"), capture_output=True, text=True,
+                       timeout=300)
+    recorded = yaml.safe_load(open(os.path.join(split, "config.yaml"))) if p.returncode == 0 else {}
+    check("train --resume of a fine-tuned run continues from its checkpoint and keeps train.init_from",
+          p.returncode == 0 and recorded["train"].get("init_from") == os.path.abspath(copy),
+          (p.returncode, p.stderr[-1500:], recorded.get("train")))
+    if p.returncode == 0:
+        wa, wb = torch.load(os.path.join(whole, "model_last.pt")), torch.load(os.path.join(split, "model_last.pt"))
+        diff = max((wa[k] - wb[k]).abs().max().item() for k in wa)
+        check("train --init-from: 4 steps + --resume to 6 give the weights of 6 uninterrupted steps (<= 1e-6)",
+              diff <= 1e-6, f"max difference {diff}")
+
+    # Refusals, before anything is trained: usage errors (2) and bad input (3), each naming what is wrong.
+    shutil.copy(os.path.join(a, "model_last.pt"), os.path.join(loose, "rec.pt"))
+    open(os.path.join(loose, "junk.pt"), "w").write("not a weights file")
+    for extra, code, words in [
+            (("--init-from", a), 2, [os.path.join(a, "config.yaml"), "rec_xT", "supervised"]),
+            (("--init-from", os.path.join(loose, "rec.pt")), 2, ["rec.pt", "time branch"]),
+            (("--init-from", sup, "--set", "model.channels=[8,16,16]"), 2, [os.path.join(sup, "config.yaml"),
+                                                                            "model.channels"]),
+            (("--init-from", sup, "--set", "diffusion.model_output=noise"), 2, ["model_output"]),
+            (("--init-from", sup, "--resume"), 2, ["--init-from", "--resume"]),
+            (("--init-from", os.path.join(tmp, "no_such_run")), 3, ["no_such_run"]),
+            (("--init-from", os.path.join(loose, "junk.pt")), 3, ["junk.pt"])]:
+        out = os.path.join(tmp, "ft_refused")
+        p = subprocess.run(train_args(data, out, *extra), capture_output=True, text=True, timeout=300)
+        check(f"train {' '.join(os.path.basename(e) for e in extra)}: refused (exit {code}) naming it",
+              p.returncode == code and all(w in p.stderr for w in words) and
+              not os.path.exists(os.path.join(out, "log.csv")) and not os.path.exists(os.path.join(out, "config.yaml")),
+              (p.returncode, p.stderr[-600:]))
 
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")
