@@ -93,14 +93,14 @@ overrides:
           "ΔDice vs supervised [95 % CI]" in md and "Marked *: p < 0.05" in md and "p (HD95)" in md, md)
     # The leakage diagnostic of every diffusion strategy (here rec_xT; supervised has no mask input), collected.
     leak = table2_rows(os.path.join(out, "results", "leakage.csv"))
-    run_leak_path = os.path.join(out, "runs", "rec_xT", "leakage", "leakage.csv")
+    run_leak_path = os.path.join(out, "runs", "rec_xT", "leakage_test", "leakage.csv")
     run_leak = table2_rows(run_leak_path)
     check("experiment: results/leakage.csv has the levels of rec_xT and no supervised rows",
           len(leak) >= 2 and {r["strategy"] for r in leak} == {"rec_xT"}, leak)
     check("experiment: leakage gap = dice_truth_input - dice_own_prediction_input on every row",
           leak and all(abs(float(r["gap"]) - (float(r["dice_truth_input"]) - float(r["dice_own_prediction_input"])))
                        < 1e-8 for r in leak if r["gap"] != ""), leak)
-    check("experiment: results/leakage.csv rows equal the run's own leakage/leakage.csv", leak and leak == run_leak,
+    check("experiment: results/leakage.csv rows equal the run's own leakage_test/leakage.csv", leak and leak == run_leak,
           (leak, run_leak))
     leak_md = os.path.join(out, "results", "leakage.md")
     check("experiment: results/leakage.md written", os.path.exists(leak_md) and "rec_xT" in open(leak_md).read())
@@ -132,7 +132,7 @@ overrides:
     check("experiment --train-seeds 2: Table 1 still has one row per strategy x sampler",
           len(open(os.path.join(out, "results", "table1.csv")).read().splitlines()) == 4)
     check("experiment --train-seeds 2: leakage is diagnosed on the first training seed only",
-          not os.path.exists(os.path.join(out, "runs", "rec_xT_train_seed1", "leakage")) and
+          not os.path.exists(os.path.join(out, "runs", "rec_xT_train_seed1", "leakage_test")) and
           table2_rows(os.path.join(out, "results", "leakage.csv")) == leak)
     # `leakage: false` skips the diagnostic (everything else is finished, so this run only checks and tabulates).
     spec_off = os.path.join(tmp, "exp_no_leakage.yaml")

@@ -222,12 +222,13 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
     add_ensemble_rows(table2, out / "ensemble.csv", with);
     progress.advance(1, "ensemble " + with);
   }
-  // 4. The leakage diagnostic of each diffusion strategy (first training seed, test split), in the folder `diagnose`
-  // writes by default; a run that has its leakage.csv is not diagnosed again.
+  // 4. The leakage diagnostic of each diffusion strategy (first training seed, test split) in RUN/leakage_test/, named
+  // like the eval_test_* folders: `diagnose` by hand writes RUN/leakage/ (validation split by default), and reusing
+  // that here would put another split's numbers in the tables. A run that has its leakage.csv is not diagnosed again.
   ResultTable leakage({"strategy", "t", "schedule_index", "alpha_bar", "dice_truth_input", "dice_own_prediction_input",
                        "gap", "n_cases"});
   for (const auto& st : leakage_strategies) {
-    const fs::path run = run_folder(o.out, st, 0), out = run / "leakage";
+    const fs::path run = run_folder(o.out, st, 0), out = run / "leakage_test";
     if (!fs::exists(out / "leakage.csv")) {
       eval::LeakageOptions lo;
       lo.split = "test";
