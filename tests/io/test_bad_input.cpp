@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "diffseg/io/image_file.h"
 #include "diffseg/io/nifti.h"
@@ -138,6 +139,28 @@ TEST(BadInput, CorruptPng) {
   const auto q = dir / "text.png";
   std::ofstream(q) << "this is not a png file at all";
   EXPECT_INPUT_ERROR(read_image(q), q.string(), "not a PNG file");
+}
+
+// A PNG whose header claims more rows than its compressed data could ever expand to (found by fuzz_png: such a
+// 144-byte file made libpng allocate 2 GB) is refused from the header, naming the claim.
+TEST(BadInput, PngClaimingMoreDataThanItHoldsIsRefusedBeforeAllocating) {
+  const auto chunk = [](const std::string& type, const std::string& data) {
+    std::string out(4, '\0');
+    for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((data.size() >> (24 - 8 * i)) & 0xFF);
+    const std::string body = type + data;
+    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
+    std::string tail(4, '\0');
+    for (int i = 0; i < 4; ++i) tail[i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
+    return out + body + tail;
+  };
+  // IHDR: width 10000, height 1000000 (libpng's own limit for each side), 8-bit grey: 10 GB of image data claimed.
+  const std::string ihdr{"\x00\x00\x27\x10\x00\x0f\x42\x40\x08\x00\x00\x00\x00", 13};
+  const std::string idat{"\x78\x9c\x63\x00\x00\x00\x01\x00\x01", 9};  // a few compressed zero bytes
+  TempDir dir;
+  const auto p = dir / "huge.png";
+  std::ofstream(p, std::ios::binary) << std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) +
+                                            chunk("IDAT", idat) + chunk("IEND", "");
+  EXPECT_INPUT_ERROR(read_image(p), p.string(), "the header claims 10000 x 1000000 pixels");
 }
 
 TEST(BadInput, UnknownExtension) {
