@@ -13,6 +13,7 @@ import tempfile
 
 import nibabel as nib
 import numpy as np
+import yaml
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +51,11 @@ def table2_statistics_ok(row):
             return False
     low, mean, high = (float(row[c]) for c in ["dice_diff_ci_low", "dice_diff_vs_supervised", "dice_diff_ci_high"])
     return low - 1e-9 <= mean <= high + 1e-9
+
+
+def train_section(path):
+    """The train: section of a run's config.yaml ({} when there is none)."""
+    return (yaml.safe_load(open(path)) or {}).get("train", {}) if os.path.exists(path) else {}
 
 
 def run(*args, timeout=900):
@@ -157,6 +163,47 @@ overrides:
         check("experiment: figures are 32x32 RGB PNGs",
               png_header(os.path.join(os.path.dirname(index_path), index[0]["steps"][4])) == (32, 32, 2),
               png_header(os.path.join(os.path.dirname(index_path), index[0]["steps"][4])))
+
+    # "rec_xT_from_supervised": a supervised stage for the first half of the 12 steps, rec_xT started from it for the
+    # second half, each with the LR schedule compressed to its share; scored like any diffusion strategy.
+    spec_ft = os.path.join(tmp, "exp_finetune.yaml")
+    with open(spec_ft, "w") as f:
+        f.write(f"""name: finetune
+config: {os.path.join(HERE, 'tiny_2d.yaml')}
+data: {{path: {os.path.join(out, 'data')}}}
+strategies: [rec_xT_from_supervised]
+samplers: [ddim]
+steps: 3
+seeds: 1
+examples: 0
+leakage: false
+overrides:
+  train.max_steps: 12
+  train.validate_every: 6
+  train.lr.warmup_steps: 4
+  train.lr.decay_steps: 12
+""")
+    out_ft = os.path.join(tmp, "exp_ft")
+    rc, stdout, err = run("experiment", "--config", spec_ft, "--out", out_ft)
+    stage1 = os.path.join(out_ft, "runs", "rec_xT_from_supervised_stage1")
+    final = os.path.join(out_ft, "runs", "rec_xT_from_supervised")
+    c1 = train_section(os.path.join(stage1, "config.yaml")) if rc == 0 else {}
+    c2 = train_section(os.path.join(final, "config.yaml")) if rc == 0 else {}
+    check("experiment: X_from_supervised trains supervised for half the steps (and half the LR schedule)",
+          c1.get("strategy") == "supervised" and c1.get("max_steps") == 6 and
+          c1.get("lr", {}).get("warmup_steps") == 2 and c1.get("lr", {}).get("decay_steps") == 6, (rc, err[-600:], c1))
+    check("experiment: ... then rec_xT from it for the other half",
+          c2.get("strategy") == "rec_xT" and c2.get("max_steps") == 6 and c2.get("lr", {}).get("decay_steps") == 6 and
+          os.path.realpath(os.path.dirname(c2.get("init_from", ""))) == os.path.realpath(stage1), c2)
+    t1_ft = table2_rows(os.path.join(out_ft, "results", "table1.csv"))
+    check("experiment: the fine-tuned entry has its Table 1 row",
+          [(r["strategy"], r["sampler"]) for r in t1_ft] == [("rec_xT_from_supervised", "ddim")], t1_ft)
+    bad_ft = os.path.join(tmp, "exp_bad_finetune.yaml")
+    with open(bad_ft, "w") as f:
+        f.write(open(spec_ft).read().replace("rec_xT_from_supervised", "supervised_from_supervised"))
+    rc, stdout, err = run("experiment", "--config", bad_ft, "--out", os.path.join(tmp, "exp_bad_ft"))
+    check("experiment: only a diffusion strategy can be fine-tuned (exit 3 naming the entry)",
+          rc == 3 and "supervised_from_supervised" in err, (rc, err[-400:]))
 
     # evaluate: per-step records and seed ranges.
     ev = os.path.join(tmp, "ev")

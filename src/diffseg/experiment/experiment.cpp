@@ -1,7 +1,9 @@
 #include "diffseg/experiment/experiment.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -64,6 +66,27 @@ void require_same_settings(const fs::path& run, const Config& now, const std::ve
                        "for " + text(now) + ": give the experiment another --out, or delete that run to retrain it");
   }
 }
+// "<diffusion strategy>_from_supervised": recycling (or another diffusion strategy) as a fine-tuning stage. A
+// supervised network is trained for the first half of the step budget (in RUN_stage1), and the diffusion strategy
+// continues from it (train.init_from) for the second half, each stage with the configured LR schedule compressed to
+// its share, so the grid compares it at equal total steps with either strategy trained alone.
+constexpr std::string_view kFineTuned = "_from_supervised";
+
+// The strategy a grid entry's (final) run trains.
+std::string trained_strategy(const std::string& entry) {
+  const bool fine_tuned = entry.size() > kFineTuned.size() && entry.ends_with(kFineTuned);
+  return fine_tuned ? entry.substr(0, entry.size() - kFineTuned.size()) : entry;
+}
+bool is_fine_tuned(const std::string& entry) { return trained_strategy(entry) != entry; }
+
+// The config of one stage: `share` of every step count of `whole` (max_steps, LR warm-up and decay); the remainder
+// when `rest` (the second stage gets whatever the first did not).
+void set_stage_steps(Config& config, const train::TrainerOptions& whole, bool rest) {
+  const auto part = [&](int64_t n) { return rest ? n - n / 2 : n / 2; };
+  config.set({"train.max_steps", YAML::Node(std::max<int64_t>(1, part(whole.max_steps)))});
+  config.set({"train.lr.warmup_steps", YAML::Node(part(whole.lr.warmup_steps))});
+  config.set({"train.lr.decay_steps", YAML::Node(std::max<int64_t>(1, part(whole.lr.decay_steps)))});
+}
 }  // namespace
 
 ExperimentSpec load_experiment(const fs::path& yaml) {
@@ -85,7 +108,11 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   s.synthetic_size = c.get<std::vector<int64_t>>("data.synthetic.size", s.synthetic_size);
   s.synthetic_seed = c.get<uint64_t>("data.synthetic.seed", s.synthetic_seed);
   s.strategies = c.get<std::vector<std::string>>("strategies", {"supervised", "rec_xT"});
-  for (const auto& st : s.strategies) train::check_strategy_name(st);
+  for (const auto& st : s.strategies) {
+    train::check_strategy_name(trained_strategy(st));
+    if (is_fine_tuned(st) && !train::strategy_info(trained_strategy(st)).diffusion)
+      throw InputError(yaml, "strategy " + st + ": only a diffusion strategy can be fine-tuned from a supervised model");
+  }
   s.samplers = c.get<std::vector<std::string>>("samplers", {"ddpm"});
   for (const auto& sm : s.samplers) diffusion::parse_sampler(sm);
   s.steps = c.get<int64_t>("steps", s.steps);
@@ -125,35 +152,49 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   }
   int64_t total = 0;
   for (const auto& st : spec.strategies)
-    total += spec.train_seeds * (1 + (st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size())));
+    total += spec.train_seeds * (1 + (is_fine_tuned(st) ? 1 : 0) +
+                                 (st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size())));
   total += static_cast<int64_t>(spec.ensemble_with.size());
   std::vector<std::string> leakage_strategies;  // a supervised run has no mask input to diagnose
   if (spec.leakage)
     for (const auto& st : spec.strategies)
-      if (train::strategy_info(st).diffusion) leakage_strategies.push_back(st);
+      if (train::strategy_info(trained_strategy(st)).diffusion) leakage_strategies.push_back(st);
   total += static_cast<int64_t>(leakage_strategies.size());
   Progress progress("experiment " + spec.name, total, "jobs");
 
   // 1. Train every strategy with every training seed (skip finished runs, resume interrupted ones). Training seed
   // k is the config's train.seed + k; the data split (data.split_seed) stays the same.
+  const auto train_run = [&](const fs::path& run, const Config& config) {
+    if (fs::exists(run / "config.yaml")) require_same_settings(run, config, spec.overrides);
+    if (!finished(run)) {
+      train::TrainerOptions to = train::trainer_options_from_config(config);
+      to.out = run;
+      const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
+      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", run.filename().string());
+      train::run_training(config, to, o.device, resume);
+    }
+    progress.advance(1, "trained " + run.filename().string());
+  };
   for (const auto& st : spec.strategies)
     for (int64_t k = 0; k < spec.train_seeds; ++k) {
-      const fs::path run = run_folder(o.out, st, k);
-      const std::string name = run.filename().string();
       Config config = Config::load(spec.config);
-      std::vector<Setting> sets{{"data.path", YAML::Node(data.string())}, {"train.strategy", YAML::Node(st)}};
+      std::vector<Setting> sets{{"data.path", YAML::Node(data.string())},
+                                {"train.strategy", YAML::Node(trained_strategy(st))}};
       sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
       train::apply_run_settings(config, sets);
       config.set({"train.seed", YAML::Node(training_seed(config.get<uint64_t>("train.seed", 0), k))});
-      if (fs::exists(run / "config.yaml")) require_same_settings(run, config, spec.overrides);
-      if (!finished(run)) {
-        train::TrainerOptions to = train::trainer_options_from_config(config);
-        to.out = run;
-        const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
-        spdlog::info("experiment: {} {}", resume ? "resuming" : "training", name);
-        train::run_training(config, to, o.device, resume);
+      const fs::path run = run_folder(o.out, st, k);
+      if (is_fine_tuned(st)) {
+        const train::TrainerOptions whole = train::trainer_options_from_config(config);
+        Config stage1(YAML::Clone(config.root()));  // a Config shares its YAML tree when copied
+        stage1.set({"train.strategy", YAML::Node("supervised")});
+        set_stage_steps(stage1, whole, /*rest=*/false);
+        const fs::path first = run_folder(o.out, st + "_stage1", k);
+        train_run(first, stage1);
+        set_stage_steps(config, whole, /*rest=*/true);
+        config.set({"train.init_from", YAML::Node(first.string())});
       }
-      progress.advance(1, "trained " + name);
+      train_run(run, config);
     }
   // 2. Evaluate every strategy with every sampler (supervised once).
   ResultTable table1({"strategy", "sampler", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
