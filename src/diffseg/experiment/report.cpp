@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "diffseg/core/atomic_file.h"
@@ -99,19 +100,32 @@ CsvData leakage_display(const CsvData& d) {
   return out;
 }
 
+// One chart series per value of `name_of(row)`, in name order, with x and y read from the named columns (by name:
+// the tables may gain columns).
+std::vector<Series> series_by(const CsvData& d, const std::function<std::string(size_t)>& name_of,
+                              const std::string& x, const std::string& y) {
+  std::map<std::string, Series> by_name;
+  for (size_t r = 0; r < d.rows.size(); ++r) {
+    const std::string name = name_of(r);
+    Series& s = by_name[name];
+    s.name = name;
+    s.x.push_back(d.number(r, x));
+    s.y.push_back(d.number(r, y));
+  }
+  std::vector<Series> series;
+  for (auto& [name, s] : by_name) series.push_back(std::move(s));
+  return series;
+}
+std::vector<Series> series_by(const CsvData& d, const std::string& name_column, const std::string& x,
+                              const std::string& y) {
+  return series_by(d, [&](size_t r) { return d.at(r, name_column); }, x, y);
+}
+
 // The leakage section: the gap per level of every diffusion strategy, as a table and a chart over the base
 // schedule's index (so a respaced chain's levels line up with a full one's).
 std::string leakage_section(const fs::path& csv) {
   const CsvData d = read_csv(csv);
-  std::map<std::string, Series> by_strategy;
-  for (size_t r = 0; r < d.rows.size(); ++r) {
-    Series& s = by_strategy[d.at(r, "strategy")];
-    s.name = d.at(r, "strategy");
-    s.x.push_back(d.number(r, "schedule_index"));
-    s.y.push_back(d.number(r, "gap"));
-  }
-  std::vector<Series> series;
-  for (auto& [k, s] : by_strategy) series.push_back(s);
+  const std::vector<Series> series = series_by(d, "strategy", "schedule_index", "gap");
   return "<h2>Leakage: what the network sees in training vs inference</h2><p>For each diffusion strategy (first "
          "training seed, test split) and noise level t: the Dice of the network's one-step prediction when its mask "
          "input is the ground truth noised to t (dice_truth_input, what plain diffusion training shows it) and when "
@@ -154,28 +168,13 @@ void write_report(const fs::path& exp, const fs::path& html) {
 
   // Dice per sampling step, one series per strategy × sampler.
   const CsvData steps = read_csv(results / "steps.csv");
-  std::map<std::string, Series> by_key;
-  for (size_t r = 0; r < steps.rows.size(); ++r) {  // columns by name: the tables may gain columns
+  const std::vector<Series> step_series = series_by(steps, [&](size_t r) {
     const std::string& sampler = steps.at(r, "sampler");
-    const std::string key = steps.at(r, "strategy") + (sampler == "-" ? "" : " " + sampler);
-    Series& s = by_key[key];
-    s.name = key;
-    s.x.push_back(steps.number(r, "step"));
-    s.y.push_back(steps.number(r, "dice_mean"));
-  }
-  std::vector<Series> step_series;
-  for (auto& [k, s] : by_key) step_series.push_back(s);
+    return steps.at(r, "strategy") + (sampler == "-" ? "" : " " + sampler);
+  }, "step", "dice_mean");
   body += "<h2>Dice per sampling step</h2>" + line_chart_html("Test Dice per sampling step", step_series, "step", "Dice", true);
-  std::map<std::string, Series> variance;
-  const CsvData table4 = read_csv(results / "table4.csv");
-  for (size_t r = 0; r < table4.rows.size(); ++r) {
-    Series& v = variance[table4.at(r, "strategy")];
-    v.name = table4.at(r, "strategy");
-    v.x.push_back(table4.number(r, "step"));
-    v.y.push_back(table4.number(r, "dice_seed_range"));
-  }
-  std::vector<Series> variance_series;
-  for (auto& [k, v] : variance) variance_series.push_back(v);
+  const std::vector<Series> variance_series =
+      series_by(read_csv(results / "table4.csv"), "strategy", "step", "dice_seed_range");
   body += line_chart_html("Seed variance of Dice per sampling step (DDPM)", variance_series, "step",
                          "mean max-min Dice across seeds", true);
   if (fs::exists(results / "leakage.csv")) body += leakage_section(results / "leakage.csv");
