@@ -285,3 +285,40 @@ TEST(BernoulliDiffusion, FromChainSharesTheGaussianChain) {
   const at::Tensor t = torch::arange(5, torch::kLong);
   EXPECT_TRUE(torch::equal(b.model_time(t), g.model_time(t)));
 }
+
+// A run's chain carries its noise family (ScheduleOptions::noise): diffusion::sample runs the categorical sampler for
+// a Bernoulli chain, respacing and to() keep the family, and the Gaussian process refuses to run on it.
+TEST(BernoulliDiffusion, ChainCarriesTheNoiseFamily) {
+  ScheduleOptions s;
+  EXPECT_EQ(s.noise, NoiseFamily::gaussian);
+  EXPECT_EQ(parse_noise_family("bernoulli"), NoiseFamily::bernoulli);
+  EXPECT_EQ(parse_noise_family("gaussian"), NoiseFamily::gaussian);
+  EXPECT_THROW(parse_noise_family("poisson"), diffseg::UsageError);
+  s.noise = NoiseFamily::bernoulli;
+  const GaussianDiffusion chain = GaussianDiffusion::from_schedule(s);
+  EXPECT_EQ(chain.noise(), NoiseFamily::bernoulli);
+  EXPECT_EQ(chain.respaced({0, 500, 1000}).noise(), NoiseFamily::bernoulli);
+  EXPECT_EQ(chain.to(torch::kCPU).noise(), NoiseFamily::bernoulli);
+  const at::Tensor labels = (torch::arange(60, torch::kLong).view({2, 6, 5}) * 7) % 3;
+  const at::Tensor x0 = torch::one_hot(labels, 3).movedim(-1, 1).to(torch::kFloat).contiguous();
+  const at::Tensor t = torch::zeros({2}, torch::kLong);
+  EXPECT_THROW(chain.q_sample(x0, t, torch::randn_like(x0)), std::logic_error);
+  EXPECT_THROW(chain.posterior(x0, x0, t), std::logic_error);
+  std::vector<at::Tensor> inputs;
+  const Denoiser oracle = [&](const at::Tensor& x, const at::Tensor&, const at::Tensor&) {
+    inputs.push_back(x.clone());
+    return x0.log();
+  };
+  SamplerOptions o;
+  const SamplingResult r = sample(chain, oracle, x0.sizes(), o, bd_seeded(3));
+  EXPECT_TRUE(torch::equal(r.final_x, x0));
+  ASSERT_EQ(inputs.size(), 5u);
+  for (const at::Tensor& x : inputs) EXPECT_TRUE(torch::equal(x * (1 - x), torch::zeros_like(x)));  // one-hot inputs
+  // The same draws as the categorical sampler called directly.
+  std::vector<at::Tensor> direct = inputs;
+  inputs.clear();
+  sample(BernoulliDiffusion::from_chain(chain), oracle, x0.sizes(), o, bd_seeded(3));
+  for (size_t i = 0; i < direct.size(); ++i) EXPECT_TRUE(torch::equal(direct[i], inputs[i]));
+  o.kind = SamplerKind::ddim;
+  EXPECT_THROW(sample(chain, oracle, x0.sizes(), o, bd_seeded(3)), diffseg::UsageError);
+}

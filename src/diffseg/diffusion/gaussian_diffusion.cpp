@@ -1,6 +1,8 @@
 #include "diffseg/diffusion/gaussian_diffusion.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -35,8 +37,18 @@ GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelOutput outp
 
 GaussianDiffusion GaussianDiffusion::from_schedule(const ScheduleOptions& schedule, ModelOutput output,
                                                    VarianceType variance, c10::Device device) {
-  return GaussianDiffusion(make_betas(schedule), output, variance, device);
+  GaussianDiffusion d(make_betas(schedule), output, variance, device);
+  d.noise_ = schedule.noise;
+  return d;
 }
+
+namespace {
+void require_gaussian(NoiseFamily noise, const char* what) {
+  if (noise != NoiseFamily::gaussian)
+    throw std::logic_error(std::string("GaussianDiffusion::") + what +
+                           " called on a Bernoulli chain (use BernoulliDiffusion::from_chain)");
+}
+}  // namespace
 
 void GaussianDiffusion::build() {
   const size_t n = beta_.size();
@@ -120,12 +132,14 @@ at::Tensor GaussianDiffusion::model_time(const at::Tensor& t) const {
 }
 
 at::Tensor GaussianDiffusion::q_sample(const at::Tensor& x0, const at::Tensor& t, const at::Tensor& noise) const {
+  require_gaussian(noise_, "q_sample");
   const auto d = x0.dim();
   return extract(t_.sqrt_abar, t, d, x0.scalar_type()) * x0 +
          extract(t_.sqrt_one_minus_abar, t, d, x0.scalar_type()) * noise;
 }
 
 Posterior GaussianDiffusion::posterior(const at::Tensor& x0, const at::Tensor& x_t, const at::Tensor& t) const {
+  require_gaussian(noise_, "posterior");
   const auto d = x_t.dim();
   const auto type = x_t.scalar_type();
   Posterior p;
@@ -141,12 +155,14 @@ at::Tensor GaussianDiffusion::reverse_log_variance(const at::Tensor& t, int64_t 
 
 at::Tensor GaussianDiffusion::predict_x0(const at::Tensor& model_out, const at::Tensor& x_t, const at::Tensor& t) const {
   if (output_ == ModelOutput::x_start) return logits_to_x(model_out);
+  require_gaussian(noise_, "predict_x0 (noise output)");
   const auto d = x_t.dim();
   const auto type = x_t.scalar_type();
   return extract(t_.sqrt_recip_abar, t, d, type) * x_t - extract(t_.sqrt_recipm1_abar, t, d, type) * model_out;
 }
 
 at::Tensor GaussianDiffusion::noise_from_x0(const at::Tensor& x_t, const at::Tensor& x0, const at::Tensor& t) const {
+  require_gaussian(noise_, "noise_from_x0");
   const auto d = x_t.dim();
   const auto type = x_t.scalar_type();
   return (extract(t_.sqrt_recip_abar, t, d, type) * x_t - x0) / extract(t_.sqrt_recipm1_abar, t, d, type);

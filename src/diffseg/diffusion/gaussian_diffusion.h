@@ -44,6 +44,10 @@ class GaussianDiffusion {
   c10::Device device() const { return device_; }
   ModelOutput model_output() const { return output_; }
   VarianceType variance_type() const { return variance_; }
+  // The noise family of the run (ScheduleOptions::noise, kept by respaced() and to()). For bernoulli this object
+  // carries the chain only (schedule, respacing, model_time): BernoulliDiffusion::from_chain(*this) is the process,
+  // and the Gaussian q_sample / posterior / noise_from_x0 / noise-output predict_x0 refuse to run (a logic error).
+  NoiseFamily noise() const { return noise_; }
 
   // Host copies (float64), for printing and tests.
   const std::vector<double>& betas() const { return beta_; }
@@ -87,6 +91,7 @@ class GaussianDiffusion {
   int64_t training_timesteps_;
   ModelOutput output_;
   VarianceType variance_;
+  NoiseFamily noise_ = NoiseFamily::gaussian;
   c10::Device device_;
   Tensors t_;
 };

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "diffseg/core/error.h"
+#include "diffseg/diffusion/bernoulli_diffusion.h"
 #include "diffseg/diffusion/mask_space.h"
 
 namespace diffseg::diffusion {
@@ -47,6 +48,9 @@ at::Tensor reverse_step(const GaussianDiffusion& chain, SamplerKind kind, double
 SamplingResult sample(const GaussianDiffusion& training, const Denoiser& denoiser, at::IntArrayRef shape,
                       const SamplerOptions& o, at::Generator generator) {
   if (o.eta < 0) throw UsageError("DDIM eta must be >= 0");
+  // A run trained with Bernoulli mask diffusion samples its categorical chain (same schedule, steps and times).
+  if (training.noise() == NoiseFamily::bernoulli)
+    return sample(BernoulliDiffusion::from_chain(training), denoiser, shape, o, std::move(generator));
   c10::InferenceMode inference;  // sampling never needs autograd: no graph, no version counters
   const GaussianDiffusion chain = training.respaced(inference_indices(training.num_timesteps(), o.steps));
   const auto device = training.device();

@@ -43,6 +43,7 @@ struct SamplingResult {
   at::Tensor final_x;                        // the chain's last x (equals the last x0 for DDIM and DDPM's t = 0)
 };
 
+// A chain whose noise() is bernoulli is sampled by the categorical sampler (bernoulli_diffusion.h; DDPM only).
 // Runs `options.steps` reverse steps of the chain respaced from `training` (see inference_indices), starting from
 // x_T ~ N(0, I) of `shape` (B, K, *spatial). Noise comes from `generator` (CPU generators give the same numbers on
 // every device), so a seed fixes the result.

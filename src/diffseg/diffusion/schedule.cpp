@@ -85,6 +85,14 @@ std::vector<double> base_betas(const ScheduleOptions& o) {
 
 }  // namespace
 
+NoiseFamily parse_noise_family(const std::string& name) {
+  if (name == "gaussian") return NoiseFamily::gaussian;
+  if (name == "bernoulli" || name == "categorical") return NoiseFamily::bernoulli;
+  throw UsageError("unknown diffusion noise '" + name + "' (use gaussian or bernoulli)");
+}
+
+std::string to_string(NoiseFamily noise) { return noise == NoiseFamily::gaussian ? "gaussian" : "bernoulli"; }
+
 std::vector<double> make_betas(const ScheduleOptions& o) {
   std::vector<double> beta = base_betas(o);
   const int64_t T = o.num_timesteps, N = o.schedule_points;

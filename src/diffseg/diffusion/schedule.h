@@ -19,12 +19,21 @@ enum class BetaSchedule {
 BetaSchedule parse_beta_schedule(const std::string& name);  // UsageError listing the valid names
 std::string to_string(BetaSchedule schedule);
 
+// How masks are noised (docs/method.md): Gaussian noise on x = 2 onehot - 1 (GaussianDiffusion), or flips towards
+// the uniform categorical distribution (BernoulliDiffusion, "Bernoulli mask diffusion"). Both use the same schedule.
+enum class NoiseFamily { gaussian, bernoulli };
+NoiseFamily parse_noise_family(const std::string& name);  // UsageError listing the valid names
+std::string to_string(NoiseFamily noise);
+
 struct ScheduleOptions {
   BetaSchedule name = BetaSchedule::linear;
   int64_t num_timesteps = 1001;    // T: points of the training chain
   int64_t schedule_points = 1001;  // N: points of the base beta schedule the chain is taken from
   double beta_start = 1e-4;
   double beta_end = 0.02;
+  // Carried with the chain (GaussianDiffusion::noise()) so that strategies, samplers and the one-step prediction all
+  // know which process the run trained with; the betas do not depend on it.
+  NoiseFamily noise = NoiseFamily::gaussian;
 };
 
 // Betas of the training chain. T = N: the named schedule itself. T < N: the chain respaced from the N-point

@@ -31,7 +31,7 @@ const std::vector<std::string>& run_config_keys() {
       // diffusion
       "diffusion.num_timesteps", "diffusion.schedule_points", "diffusion.schedule", "diffusion.beta_start", "diffusion.beta_end",
       "diffusion.model_output", "diffusion.variance", "diffusion.time_sampler", "diffusion.importance_weight",
-      "diffusion.self_conditioning_probability", "diffusion.reference_sc_next",
+      "diffusion.self_conditioning_probability", "diffusion.reference_sc_next", "diffusion.noise",
       // evaluation and validation sampling
       "eval.sampler", "eval.steps", "eval.eta", "eval.time_input", "eval.postprocess",
       // distributed jobs

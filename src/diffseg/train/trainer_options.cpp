@@ -62,6 +62,7 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   o.schedule.schedule_points = c.get<int64_t>("diffusion.schedule_points", o.schedule.schedule_points);
   o.schedule.beta_start = c.get<double>("diffusion.beta_start", o.schedule.beta_start);
   o.schedule.beta_end = c.get<double>("diffusion.beta_end", o.schedule.beta_end);
+  o.schedule.noise = diffusion::parse_noise_family(c.get<std::string>("diffusion.noise", "gaussian"));
   o.model_output = diffusion::parse_model_output(c.get<std::string>("diffusion.model_output", "x_start"));
   o.variance = diffusion::parse_variance_type(c.get<std::string>("diffusion.variance", "fixed_small"));
   o.time_sampler.kind = c.get<std::string>("diffusion.time_sampler", o.time_sampler.kind);
@@ -96,6 +97,18 @@ TrainerOptions trainer_options_from_config(const Config& c) {
   for (double v : o.augmentation.max_shift_voxels)
     if (!std::isfinite(v) || v < 0) throw UsageError("augment.shift_voxels values must be finite numbers >= 0");
   if (o.sampler.steps < 1) throw UsageError("eval.steps must be >= 1");
+  if (o.schedule.noise == diffusion::NoiseFamily::bernoulli) {
+    // Bernoulli mask diffusion (docs/method.md): plain diffusion and recycling, x_start output, DDPM sampling.
+    if (o.strategy == "sc_xt" || o.strategy == "sc_xt1")
+      throw UsageError("diffusion.noise: bernoulli is not implemented for the self-conditioning strategy " +
+                       o.strategy + " (use diffusion, rec_xt1 or rec_xT, or diffusion.noise: gaussian)");
+    if (o.model_output != diffusion::ModelOutput::x_start)
+      throw UsageError("diffusion.noise: bernoulli needs diffusion.model_output: x_start (the network predicts "
+                       "class probabilities; there is no noise to predict)");
+    if (o.sampler.kind != diffusion::SamplerKind::ddpm)
+      throw UsageError("diffusion.noise: bernoulli samples with eval.sampler: ddpm (the categorical chain has no "
+                       "DDIM)");
+  }
   diffusion::make_betas(o.schedule);  // refuses an impossible chain here, before a run folder is touched
   if (o.sampler.steps > o.schedule.num_timesteps)
     throw UsageError("eval.steps (" + std::to_string(o.sampler.steps) + ") cannot exceed the training chain's " +
