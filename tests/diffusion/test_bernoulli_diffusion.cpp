@@ -9,10 +9,12 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "diffseg/core/error.h"
 #include "diffseg/diffusion/mask_space.h"
+#include "test_util.h"
 
 using namespace diffseg::diffusion;
 
@@ -321,4 +323,36 @@ TEST(BernoulliDiffusion, ChainCarriesTheNoiseFamily) {
   for (size_t i = 0; i < direct.size(); ++i) EXPECT_TRUE(torch::equal(direct[i], inputs[i]));
   o.kind = SamplerKind::ddim;
   EXPECT_THROW(sample(chain, oracle, x0.sizes(), o, bd_seeded(3)), diffseg::UsageError);
+}
+
+// Against an independent NumPy implementation (bernoulli_numpy_reference.py: kernels multiplied out, Bayes' rule):
+// the 5-step chain respaced from the 1001-point linear schedule, K = 4, uniform u and a class prior, one-hot and soft
+// x0, every x_t class at every step.
+TEST(BernoulliDiffusion, MatchesTheNumpyReference) {
+  std::string text;
+  const int rc = diffseg::test::run_command(std::string(diffseg::test::debian_python()) + " " +
+                                                DIFFSEG_TEST_SOURCE_DIR + "/diffusion/bernoulli_numpy_reference.py",
+                                            &text);
+  ASSERT_EQ(rc, 0) << "bernoulli_numpy_reference.py failed; is python3-numpy installed (scripts/setup.sh)?";
+  const nlohmann::json ref = nlohmann::json::parse(text);
+  const std::vector<int64_t> kept = ref["kept"].get<std::vector<int64_t>>();
+  ASSERT_EQ(kept, inference_indices(1001, 5));
+  int64_t checked = 0;
+  for (const nlohmann::json& c : ref["cases"]) {
+    const std::vector<double> prior = c["prior"].is_null() ? std::vector<double>{} : c["prior"].get<std::vector<double>>();
+    const BernoulliDiffusion d(make_betas({}), prior);
+    const BernoulliDiffusion r = d.respaced(kept);
+    const int64_t k = c["step"].get<int64_t>();
+    const at::Tensor x0 = torch::tensor(c["x0"].get<std::vector<double>>(), torch::kDouble).view({1, 4});
+    const at::Tensor xt = bd_onehot_row(4, c["x_t"].get<size_t>()).view({1, 4});
+    const at::Tensor p = r.posterior(xt, x0, k, k - 1);
+    const at::Tensor m = d.q_probabilities(x0, torch::full({1}, c["t"].get<int64_t>(), torch::kLong));
+    const std::vector<double> post = c["posterior"].get<std::vector<double>>(), marg = c["marginal_x0"].get<std::vector<double>>();
+    for (int64_t i = 0; i < 4; ++i) {
+      EXPECT_NEAR(p[0][i].item<double>(), post[static_cast<size_t>(i)], 1e-9) << c.dump();
+      EXPECT_NEAR(m[0][i].item<double>(), marg[static_cast<size_t>(i)], 1e-9) << c.dump();
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2 * 5 * 4 * 5);
 }
