@@ -277,7 +277,10 @@ def checkpoint_seeds(build):
     target = build / "fuzz" / "checkpoint_seed.pt"
     subprocess.run([str(program), str(target)], check=True)
     good = target.read_bytes()
-    return {"ok_tiny.pt": good, "bad_truncated.pt": good[:4096], "bad_not_a_zip.pt": b"PK\x03\x04 no"}
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0x10  # caught by the checkpoint's checksum before LibTorch reads it
+    return {"ok_tiny.pt": good, "bad_truncated.pt": good[:4096], "bad_not_a_zip.pt": b"PK\x03\x04 no",
+            "bad_flipped_byte.pt": bytes(flipped)}
 
 
 def write(target, seeds):
