@@ -41,7 +41,15 @@ long faults_reusing_a_freed_block(size_t bytes) {
   return minor_page_faults() - before;
 }
 
+// AddressSanitizer brings its own allocator, which refuses glibc's mallopt (scripts/sanitize.sh).
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_UNLESS_GLIBC_MALLOC() GTEST_SKIP() << "skipped: AddressSanitizer replaces glibc's allocator"
+#else
+#define SKIP_UNLESS_GLIBC_MALLOC() (void)0
+#endif
+
 TEST(KeepFreedMemory, BlocksLargerThanAnyMmapThresholdAreReusedWithoutPageFaults) {
+  SKIP_UNLESS_GLIBC_MALLOC();
   ASSERT_TRUE(keep_freed_memory());
   const long faults = faults_reusing_a_freed_block(kBytes);
   ASSERT_GE(faults, 0);
@@ -51,6 +59,7 @@ TEST(KeepFreedMemory, BlocksLargerThanAnyMmapThresholdAreReusedWithoutPageFaults
 
 // return_freed_memory undoes it: the block is mmapped again, so its pages fault in again on the next use.
 TEST(KeepFreedMemory, ReturningFreedMemoryRestoresGlibcsBehaviour) {
+  SKIP_UNLESS_GLIBC_MALLOC();
   ASSERT_TRUE(keep_freed_memory());
   ASSERT_TRUE(return_freed_memory());
   const long faults = faults_reusing_a_freed_block(kBytes);
