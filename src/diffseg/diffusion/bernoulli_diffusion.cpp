@@ -157,10 +157,7 @@ SamplingResult sample(const BernoulliDiffusion& training, const Denoiser& denois
   const int64_t n = chain.num_timesteps();
   for (int64_t t = n - 1; t >= 0; --t) {
     const at::Tensor tt = torch::full({batch}, t, torch::TensorOptions(torch::kLong).device(device));
-    const at::Tensor time = o.time_input == TimeInput::training
-                                ? chain.model_time(tt)
-                                : torch::full({batch}, static_cast<float>(t + 1) / static_cast<float>(n),
-                                              torch::TensorOptions(torch::kFloat).device(device));
+    const at::Tensor time = step_time(o.time_input, chain.model_time(tt), t, n);
     const at::Tensor x0_hat = torch::softmax(denoiser(x, at::Tensor(), time), 1);
     x = chain.reverse_step(x, x0_hat, t, t > 0 ? normal() : at::Tensor());
     result.x0_probabilities.push_back(x0_hat);

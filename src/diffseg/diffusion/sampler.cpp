@@ -18,6 +18,12 @@ SamplerKind parse_sampler(const std::string& name) {
 
 std::string to_string(SamplerKind kind) { return kind == SamplerKind::ddpm ? "ddpm" : "ddim"; }
 
+at::Tensor step_time(TimeInput input, const at::Tensor& training_time, int64_t t, int64_t n) {
+  if (input == TimeInput::training) return training_time;
+  return torch::full_like(training_time, static_cast<float>(t + 1) / static_cast<float>(n),
+                          training_time.options().dtype(torch::kFloat));
+}
+
 TimeInput parse_time_input(const std::string& name) {
   if (name == "training") return TimeInput::training;
   if (name == "reference") return TimeInput::reference;
@@ -65,10 +71,7 @@ SamplingResult sample(const GaussianDiffusion& training, const Denoiser& denoise
   const int64_t n = chain.num_timesteps();
   for (int64_t t = n - 1; t >= 0; --t) {
     const at::Tensor tt = torch::full({batch}, t, torch::TensorOptions(torch::kLong).device(device));
-    const at::Tensor time = o.time_input == TimeInput::training
-                                ? chain.model_time(tt)
-                                : torch::full({batch}, static_cast<float>(t + 1) / static_cast<float>(n),
-                                              torch::TensorOptions(torch::kFloat).device(device));
+    const at::Tensor time = step_time(o.time_input, chain.model_time(tt), t, n);
     const at::Tensor out = denoiser(x_to_mask(x), prev_mask, time);
     const at::Tensor x0_hat = chain.predict_x0(out, x, tt);
     const bool needs_noise = (o.kind == SamplerKind::ddpm && t > 0) || (o.kind == SamplerKind::ddim && o.eta > 0);

@@ -22,6 +22,9 @@ std::string to_string(SamplerKind kind);
 // reference = (k + 1) / steps for chain step k (what ImgX-DiffSeg HEAD feeds; for parity only).
 enum class TimeInput { training, reference };
 TimeInput parse_time_input(const std::string& name);
+// The time the network is told at step t of an n-step chain: `training_time` (the chain's model_time of t) for
+// TimeInput::training, (t + 1) / n for reference. Shared by the Gaussian and the Bernoulli samplers.
+at::Tensor step_time(TimeInput input, const at::Tensor& training_time, int64_t t, int64_t n);
 
 struct SamplerOptions {
   SamplerKind kind = SamplerKind::ddpm;
