@@ -24,7 +24,9 @@
 namespace fs = std::filesystem;
 using namespace diffseg::fuzz;
 
-namespace {
+// Named, not anonymous: in a unity build this file is not the main file, and gtest's test classes derive from
+// FuzzReplay (GCC warns about a base with internal linkage there).
+namespace fuzz_replay {
 
 struct Target {
   const char* name;  // folder name under fuzz/corpus/ and fuzz/regressions/
@@ -70,7 +72,8 @@ class FuzzReplay : public ::testing::TestWithParam<Target> {
   static void TearDownTestSuite() { spdlog::set_level(spdlog::level::info); }
 };
 
-}  // namespace
+}  // namespace fuzz_replay
+using namespace fuzz_replay;
 
 TEST_P(FuzzReplay, SeedsGiveTheOutcomeTheirNameSays) {
   const Target& target = GetParam();

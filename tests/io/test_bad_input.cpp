@@ -32,6 +32,20 @@ fs::path write_sample(const TempDir& dir, const std::string& name) {
   write_image(dir / name, im);
   return dir / name;
 }
+
+std::string big_endian32(uint32_t value) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (24 - 8 * i)) & 0xFF);
+  return out;
+}
+
+// One PNG chunk: length, type, data, CRC of type + data.
+std::string png_chunk(const std::string& type, const std::string& data) {
+  const std::string body = type + data;
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
+  return big_endian32(static_cast<uint32_t>(data.size())) + body + big_endian32(static_cast<uint32_t>(crc));
+}
+const std::string kPngSignature("\x89PNG\r\n\x1a\n", 8);
 }  // namespace
 
 TEST(BadInput, MissingFile) {
@@ -144,23 +158,25 @@ TEST(BadInput, CorruptPng) {
 // A PNG whose header claims more rows than its compressed data could ever expand to (found by fuzz_png: such a
 // 144-byte file made libpng allocate 2 GB) is refused from the header, naming the claim.
 TEST(BadInput, PngClaimingMoreDataThanItHoldsIsRefusedBeforeAllocating) {
-  const auto chunk = [](const std::string& type, const std::string& data) {
-    std::string out(4, '\0');
-    for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((data.size() >> (24 - 8 * i)) & 0xFF);
-    const std::string body = type + data;
-    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
-    std::string tail(4, '\0');
-    for (int i = 0; i < 4; ++i) tail[i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
-    return out + body + tail;
-  };
   // IHDR: width 10000, height 1000000 (libpng's own limit for each side), 8-bit grey: 10 GB of image data claimed.
   const std::string ihdr{"\x00\x00\x27\x10\x00\x0f\x42\x40\x08\x00\x00\x00\x00", 13};
   const std::string idat{"\x78\x9c\x63\x00\x00\x00\x01\x00\x01", 9};  // a few compressed zero bytes
   TempDir dir;
   const auto p = dir / "huge.png";
-  std::ofstream(p, std::ios::binary) << std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) +
-                                            chunk("IDAT", idat) + chunk("IEND", "");
+  std::ofstream(p, std::ios::binary) << kPngSignature + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
+                                            png_chunk("IEND", "");
   EXPECT_INPUT_ERROR(read_image(p), p.string(), "the header claims 10000 x 1000000 pixels");
+}
+
+// libpng allocates a chunk's claimed length before reading it; the fuzzer found a 144-byte file whose iTXt chunk
+// claimed 2 GB. The allocation is refused (the message says so, which it did not when libpng got the 2 GB).
+TEST(BadInput, PngChunkClaimingMoreThanTheFileIsRefusedWithoutAllocatingIt) {
+  const std::string ihdr{"\x00\x00\x00\x07\x00\x00\x00\x05\x08\x00\x00\x00\x00", 13};  // 7 x 5, 8-bit grey
+  TempDir dir;
+  const auto p = dir / "claims_2gb.png";
+  std::ofstream(p, std::ios::binary) << kPngSignature + png_chunk("IHDR", ihdr) + big_endian32(2000000000) +
+                                            "iTXtkey";
+  EXPECT_INPUT_ERROR(read_image(p), p.string(), "a chunk needs 2000000001 bytes");
 }
 
 TEST(BadInput, UnknownExtension) {

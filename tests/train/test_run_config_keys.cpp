@@ -29,7 +29,7 @@ Config parse(const std::string& yaml) { return Config(YAML::Load(yaml)); }
 TEST(RunConfigKeys, EveryShippedConfigIsKnown) {
   const fs::path root = fs::path(DIFFSEG_TEST_SOURCE_DIR).parent_path();
   int checked = 0;
-  for (const fs::path dir : {root / "configs", root / "tests" / "apps"})
+  for (const fs::path& dir : {root / "configs", root / "tests" / "apps"})
     for (const auto& e : fs::directory_iterator(dir))
       if (e.path().extension() == ".yaml") {
         // As a run reads it: the chosen preset applied (every preset of the file checked), then the key check.

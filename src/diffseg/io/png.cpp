@@ -1,8 +1,10 @@
 #include "diffseg/io/png.h"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +30,8 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 struct PngErrorState {
   std::jmp_buf jump;
   char message[256] = "";
+  std::uintmax_t allocation_cap = 0;      // see capped_malloc
+  std::uintmax_t refused_allocation = 0;  // the largest request refused, reported with the error
 };
 
 void on_png_error(png_structp png, png_const_charp msg) {
@@ -42,11 +46,27 @@ void on_png_warning(png_structp, png_const_charp) {}
 // 144-byte file found by the fuzzer claimed enough rows to take 2 GB and 6 s before libpng gave up.
 constexpr double kMaxDeflateExpansion = 1100;
 
+// libpng allocates a chunk's claimed length before reading it, and Debian's build sets no cap (its own length check
+// only warns): a 144-byte file whose iTXt chunk claimed 2 GB got that much (found by the fuzzer). No libpng
+// allocation may exceed the file's size or 16 MiB, whichever is larger: the widest row libpng accepts (10^6 RGBA
+// 16-bit pixels) needs 8 MB, and a refused ancillary chunk is skipped, a refused essential one is an error.
+constexpr std::uintmax_t kMinAllocationCap = 16u << 20;
+
+png_voidp capped_malloc(png_structp png, png_alloc_size_t size) {
+  auto* state = static_cast<PngErrorState*>(png_get_mem_ptr(png));
+  if (size <= state->allocation_cap) return std::malloc(size);
+  state->refused_allocation = std::max<std::uintmax_t>(state->refused_allocation, size);
+  return nullptr;
+}
+void plain_free(png_structp, png_voidp pointer) { std::free(pointer); }
+
 // Reads into `pixels` (8- or 16-bit samples, grey/grey+alpha/RGB/RGBA after palette expansion). Kept free of
 // objects with destructors between setjmp and the libpng calls that may longjmp.
 bool read_png_rows(std::FILE* file, std::uintmax_t file_bytes, PngErrorState& state, std::vector<uint8_t>& pixels,
                    png_uint_32& width, png_uint_32& height, int& bit_depth, int& channels) {
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, on_png_error, on_png_warning);
+  state.allocation_cap = std::max(file_bytes, kMinAllocationCap);
+  png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &state, on_png_error, on_png_warning, &state,
+                                             capped_malloc, plain_free);
   if (!png) return false;
   png_infop info = png_create_info_struct(png);
   std::vector<png_bytep> rows;
@@ -111,9 +131,14 @@ Image read_png(const fs::path& path) {
   std::vector<uint8_t> pixels;
   png_uint_32 width = 0, height = 0;
   int bit_depth = 0, channels = 0;
-  if (!read_png_rows(file.get(), fs::file_size(path), state, pixels, width, height, bit_depth, channels))
-    throw InputError(path, std::string("corrupt or truncated PNG: ") +
-                               (state.message[0] ? state.message : "libpng could not read it"));
+  const auto file_bytes = fs::file_size(path);
+  if (!read_png_rows(file.get(), file_bytes, state, pixels, width, height, bit_depth, channels)) {
+    std::string why = state.message[0] ? state.message : "libpng could not read it";
+    if (state.refused_allocation)
+      why += "; a chunk needs " + std::to_string(state.refused_allocation) + " bytes, more than this " +
+             std::to_string(file_bytes) + "-byte file can hold";
+    throw InputError(path, "corrupt or truncated PNG: " + why);
+  }
 
   Geometry geometry;  // pixels: spacing 1, origin 0
   const DType dtype = bit_depth == 16 ? DType::uint16 : DType::uint8;
