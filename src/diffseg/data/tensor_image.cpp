@@ -58,4 +58,9 @@ io::Image to_image(const at::Tensor& tensor, int spatial_dims, const io::Geometr
   return image;
 }
 
+std::vector<int32_t> to_label_vector(const at::Tensor& labels) {
+  const at::Tensor c = labels.to(torch::kCPU, torch::kInt).contiguous();
+  return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
+}
+
 }  // namespace diffseg::data

@@ -50,11 +50,6 @@ metrics::Grid grid_of(const data::CachedCase& c) {
   return g;
 }
 
-std::vector<int32_t> to_labels(const at::Tensor& t) {
-  const at::Tensor c = t.to(torch::kCPU, torch::kInt).contiguous();
-  return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
-}
-
 
 // Writes <dir>/<case>_{image,truth,step<k>,uncertainty}.png and returns their index entry.
 nlohmann::json write_case_figures(const fs::path& dir, const data::CachedCase& c, const std::vector<at::Tensor>& steps,
@@ -164,7 +159,7 @@ struct CaseEvaluator {
   CaseResult evaluate(size_t i, const data::CachedCase& c) const {
     if (!c.label.defined()) throw InputError(c.id, "has no label to evaluate against");
     CaseResult result;
-    const auto truth = to_labels(c.label);
+    const auto truth = data::to_label_vector(c.label);
     const metrics::Grid grid = grid_of(c);
     // On the raw grid (--on raw) the case is a raw scan with its own labels: the network sees it through the run's
     // preprocessing, and every prediction goes back onto the scan's grid before it is scored (eval/model_grid.h).
@@ -192,7 +187,7 @@ struct CaseEvaluator {
       return m;
     };
     auto score = [&](const at::Tensor& scores, const TrainedRun& model, int64_t seed, int64_t step) {
-      const auto m = compare(to_labels(final_labels(scores, model)));
+      const auto m = compare(data::to_label_vector(final_labels(scores, model)));
       std::vector<double> d, h;
       for (const auto& x : m) {
         if (seed >= 0)

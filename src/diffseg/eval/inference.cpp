@@ -51,7 +51,7 @@ CasePrediction predict_case(TrainedRun& run, const at::Tensor& image, size_t cas
 at::Tensor final_labels(const at::Tensor& scores, const TrainedRun& run) {
   at::Tensor l = scores.argmax(0).to(torch::kCPU, torch::kInt).contiguous();
   if (run.postprocess == metrics::PostProcess::none) return l;
-  std::vector<int32_t> values(l.data_ptr<int32_t>(), l.data_ptr<int32_t>() + l.numel());
+  std::vector<int32_t> values = data::to_label_vector(l);
   const int dims = static_cast<int>(l.dim());
   metrics::postprocess_labels(values, l.size(dims - 1), dims >= 2 ? l.size(dims - 2) : 1, dims,
                               static_cast<int>(run.num_classes), run.postprocess);

@@ -13,6 +13,7 @@
 #include "diffseg/data/augment.h"
 #include "diffseg/data/case_cache.h"
 #include "diffseg/data/patches.h"
+#include "diffseg/data/tensor_image.h"
 #include "diffseg/diffusion/mask_space.h"
 #include "diffseg/diffusion/sample_streams.h"
 #include "diffseg/diffusion/schedule.h"
@@ -27,11 +28,6 @@ namespace diffseg::eval {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<int32_t> to_labels(const at::Tensor& t) {
-  const at::Tensor c = t.to(torch::kCPU, torch::kInt).contiguous();
-  return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
-}
 
 // Standard normal noise of one case shaped like `like` (K, *spatial), from the stream (seed, key, case).
 at::Tensor case_noise(const at::Tensor& like, uint64_t seed, int64_t key, uint64_t case_index) {
@@ -75,7 +71,7 @@ CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDif
   };
 
   // Scored as the evaluator scores a case: per foreground class Dice (NaN when absent from both), mean of the rest.
-  const std::vector<int32_t> truth = to_labels(labels);
+  const std::vector<int32_t> truth = data::to_label_vector(labels);
   metrics::Grid grid;
   grid.dims = static_cast<int>(dims);
   for (int64_t a = 0; a < dims; ++a) grid.size[static_cast<size_t>(a)] = labels.size(dims - 1 - a);  // x fastest
@@ -84,7 +80,7 @@ CaseLeakage case_leakage(const train::Network& net, const diffusion::GaussianDif
   std::vector<int> classes;
   for (int64_t cl = 1; cl < k; ++cl) classes.push_back(static_cast<int>(cl));
   const auto dice = [&](const at::Tensor& blended) {
-    const std::vector<int32_t> predicted = to_labels(blended.narrow(0, 0, k).argmax(0));
+    const std::vector<int32_t> predicted = data::to_label_vector(blended.narrow(0, 0, k).argmax(0));
     std::vector<double> per_class;
     for (const metrics::ClassMetrics& m : metrics::compare_label_maps(predicted, truth, grid, classes, mo))
       per_class.push_back(m.dice);

@@ -42,8 +42,8 @@ void on_png_error(png_structp png, png_const_charp msg) {
 void on_png_warning(png_structp, png_const_charp) {}
 
 // Deflate cannot expand its input by more than about 1032:1, so a header whose image data (one filter byte per row
-// plus the samples) exceeds this many times the file's size is corrupt. Checked before anything is allocated: a
-// 144-byte file found by the fuzzer claimed enough rows to take 2 GB and 6 s before libpng gave up.
+// plus the samples) exceeds this many times the file's size is corrupt. Checked before the pixel buffer is allocated,
+// so a tiny file cannot make us reserve gigabytes for rows it does not hold.
 constexpr double kMaxDeflateExpansion = 1100;
 
 // libpng allocates a chunk's claimed length before reading it, and Debian's build sets no cap (its own length check
