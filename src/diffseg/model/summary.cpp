@@ -13,7 +13,10 @@ int64_t volume(const std::vector<int64_t>& s) {
 }
 std::string shape_text(const std::vector<int64_t>& s) {
   std::string out;
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += 'x';
+    out += std::to_string(s[i]);
+  }
   return out;
 }
 // Tensors a block keeps for backward, in units of its output size (conv, norm, GELU, dropout mask, sums).

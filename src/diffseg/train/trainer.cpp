@@ -51,7 +51,7 @@ uint64_t job_fingerprint(const Config& config, const data::CaseCache& cases) {
   std::string text = copy.dump();
   for (const data::CachedCase& c : cases.cases()) {
     text += c.id;
-    for (int64_t s : c.image.sizes()) text += "," + std::to_string(s);
+    for (int64_t s : c.image.sizes()) text.append(",").append(std::to_string(s));
     text += format_number(c.image.sum(torch::kDouble).item<double>());
     if (c.label.defined()) text += format_number(c.label.sum(torch::kDouble).item<double>());
   }
