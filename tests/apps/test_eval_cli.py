@@ -205,6 +205,40 @@ overrides:
     check("experiment: only a diffusion strategy can be fine-tuned (exit 3 naming the entry)",
           rc == 3 and "supervised_from_supervised" in err, (rc, err[-400:]))
 
+    # A grid mixing the noise families: "rec_xT_bernoulli" trains rec_xT with diffusion.noise: bernoulli in its own
+    # folder and is evaluated with DDPM only (the grid's DDIM is skipped for it), the Gaussian entry with both; both
+    # are diagnosed for leakage, each with its own noise process.
+    spec_mix = os.path.join(tmp, "exp_mixed_noise.yaml")
+    with open(spec_mix, "w") as f:
+        f.write(open(spec_ft).read().replace("[rec_xT_from_supervised]", "[diffusion, rec_xT_bernoulli]")
+                .replace("[ddim]", "[ddpm, ddim]").replace("leakage: false", "leakage: true")
+                .replace("train.max_steps: 12", "train.max_steps: 6"))
+    out_mix = os.path.join(tmp, "exp_mix")
+    rc, stdout, err = run("experiment", "--config", spec_mix, "--out", out_mix)
+    config_of = lambda entry: (yaml.safe_load(open(os.path.join(out_mix, "runs", entry, "config.yaml"))) or {}
+                               if rc == 0 else {})
+    noise = {e: config_of(e).get("diffusion", {}).get("noise", "gaussian") for e in ("diffusion", "rec_xT_bernoulli")}
+    check("experiment: the _bernoulli entry trains its strategy with Bernoulli noise, the other stays Gaussian",
+          rc == 0 and noise == {"diffusion": "gaussian", "rec_xT_bernoulli": "bernoulli"} and
+          config_of("rec_xT_bernoulli").get("train", {}).get("strategy") == "rec_xT", (rc, err[-600:], noise))
+    t1_mix = table2_rows(os.path.join(out_mix, "results", "table1.csv")) if rc == 0 else []
+    check("experiment: the Bernoulli entry is scored with DDPM only, the Gaussian one with both samplers",
+          [(r["strategy"], r["sampler"]) for r in t1_mix] ==
+          [("diffusion", "ddpm"), ("diffusion", "ddim"), ("rec_xT_bernoulli", "ddpm")], t1_mix)
+    leak_mix = table2_rows(os.path.join(out_mix, "results", "leakage.csv")) if rc == 0 else []
+    check("experiment: both entries of the mixed grid have leakage rows",
+          {r["strategy"] for r in leak_mix} == {"diffusion", "rec_xT_bernoulli"} and
+          os.path.exists(os.path.join(out_mix, "runs", "rec_xT_bernoulli", "leakage_test", "leakage.csv")),
+          leak_mix[:2])
+    for entry, why in (("sc_xt_bernoulli", "self-conditioning"), ("supervised_bernoulli", "no mask input")):
+        bad_mix = os.path.join(tmp, f"exp_bad_{entry}.yaml")
+        with open(bad_mix, "w") as f:
+            f.write(open(spec_mix).read().replace("rec_xT_bernoulli", entry))
+        rc, stdout, err = run("experiment", "--config", bad_mix, "--out", os.path.join(tmp, f"exp_bad_{entry}"))
+        check(f"experiment: {entry} is refused before training (exit 3 naming the entry and why)",
+              rc == 3 and entry in err and why in err and not os.path.exists(os.path.join(tmp, f"exp_bad_{entry}", "runs")),
+              (rc, err[-400:]))
+
     # evaluate: per-step records and seed ranges.
     ev = os.path.join(tmp, "ev")
     rc, stdout, err = run("evaluate", "--run", os.path.join(out, "runs", "rec_xT"), "--seeds", "3", "--steps", "4",

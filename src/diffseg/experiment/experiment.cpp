@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -18,6 +17,7 @@
 #include "diffseg/data/synthetic.h"
 #include "diffseg/eval/evaluator.h"
 #include "diffseg/eval/leakage.h"
+#include "diffseg/experiment/grid_entry.h"
 #include "diffseg/experiment/table2.h"
 #include "diffseg/train/run_config_keys.h"
 #include "diffseg/train/strategy_registry.h"
@@ -66,18 +66,10 @@ void require_same_settings(const fs::path& run, const Config& now, const std::ve
                        "for " + text(now) + ": give the experiment another --out, or delete that run to retrain it");
   }
 }
-// "<diffusion strategy>_from_supervised": recycling (or another diffusion strategy) as a fine-tuning stage. A
-// supervised network is trained for the first half of the step budget (in RUN_stage1), and the diffusion strategy
-// continues from it (train.init_from) for the second half, each stage with the configured LR schedule compressed to
-// its share, so the grid compares it at equal total steps with either strategy trained alone.
-constexpr std::string_view kFineTuned = "_from_supervised";
-
-// The strategy a grid entry's (final) run trains.
-std::string trained_strategy(const std::string& entry) {
-  const bool fine_tuned = entry.size() > kFineTuned.size() && entry.ends_with(kFineTuned);
-  return fine_tuned ? entry.substr(0, entry.size() - kFineTuned.size()) : entry;
-}
-bool is_fine_tuned(const std::string& entry) { return trained_strategy(entry) != entry; }
+// "<diffusion strategy>_from_supervised" (GridEntry::from_supervised): recycling (or another diffusion strategy) as a
+// fine-tuning stage. A supervised network is trained for the first half of the step budget (in RUN_stage1), and the
+// diffusion strategy continues from it (train.init_from) for the second half, each stage with the configured LR
+// schedule compressed to its share, so the grid compares it at equal total steps with either strategy trained alone.
 
 // The config of one stage: `share` of every step count of `whole` (max_steps, LR warm-up and decay); the remainder
 // when `rest` (the second stage gets whatever the first did not).
@@ -108,13 +100,15 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   s.synthetic_size = c.get<std::vector<int64_t>>("data.synthetic.size", s.synthetic_size);
   s.synthetic_seed = c.get<uint64_t>("data.synthetic.seed", s.synthetic_seed);
   s.strategies = c.get<std::vector<std::string>>("strategies", {"supervised", "rec_xT"});
-  for (const auto& st : s.strategies) {
-    train::check_strategy_name(trained_strategy(st));
-    if (is_fine_tuned(st) && !train::strategy_info(trained_strategy(st)).diffusion)
-      throw InputError(yaml, "strategy " + st + ": only a diffusion strategy can be fine-tuned from a supervised model");
-  }
   s.samplers = c.get<std::vector<std::string>>("samplers", {"ddpm"});
   for (const auto& sm : s.samplers) diffusion::parse_sampler(sm);
+  for (const auto& st : s.strategies) {
+    try {
+      entry_samplers(parse_grid_entry(st), s.samplers);
+    } catch (const UsageError& e) {
+      throw InputError(yaml, e.what());
+    }
+  }
   s.steps = c.get<int64_t>("steps", s.steps);
   s.seeds = c.get<int64_t>("seeds", s.seeds);
   s.train_seeds = c.get<int64_t>("train_seeds", s.train_seeds);
@@ -150,67 +144,80 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       data::write_synthetic_dataset(data, so);
     }
   }
-  int64_t total = 0;
-  for (const auto& st : spec.strategies)
-    total += spec.train_seeds * (1 + (is_fine_tuned(st) ? 1 : 0) +
-                                 (st == "supervised" ? 1 : static_cast<int64_t>(spec.samplers.size())));
-  total += static_cast<int64_t>(spec.ensemble_with.size());
-  std::vector<std::string> leakage_strategies;  // a supervised run has no mask input to diagnose
-  if (spec.leakage)
-    for (const auto& st : spec.strategies)
-      if (train::strategy_info(trained_strategy(st)).diffusion) leakage_strategies.push_back(st);
-  total += static_cast<int64_t>(leakage_strategies.size());
-  Progress progress("experiment " + spec.name, total, "jobs");
+  std::vector<GridEntry> entries;
+  for (const auto& st : spec.strategies) entries.push_back(parse_grid_entry(st));
 
-  // 1. Train every strategy with every training seed (skip finished runs, resume interrupted ones). Training seed
-  // k is the config's train.seed + k; the data split (data.split_seed) stays the same.
-  const auto train_run = [&](const fs::path& run, const Config& config) {
-    if (fs::exists(run / "config.yaml")) require_same_settings(run, config, spec.overrides);
-    if (!finished(run)) {
-      train::TrainerOptions to = train::trainer_options_from_config(config);
-      to.out = run;
-      const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
-      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", run.filename().string());
-      train::run_training(config, to, o.device, resume);
-    }
-    progress.advance(1, "trained " + run.filename().string());
+  // 1. Every run's config, built and checked before anything trains (a bad combination fails now, not after hours):
+  // entry × training seed k, whose train.seed is the config's + k (the data split, data.split_seed, stays the same).
+  struct PlannedRun {
+    fs::path folder;
+    Config config;
   };
-  for (const auto& st : spec.strategies)
+  std::vector<PlannedRun> plan;
+  for (const GridEntry& e : entries)
     for (int64_t k = 0; k < spec.train_seeds; ++k) {
       Config config = Config::load(spec.config);
       std::vector<Setting> sets{{"data.path", YAML::Node(data.string())},
-                                {"train.strategy", YAML::Node(trained_strategy(st))}};
+                                {"train.strategy", YAML::Node(e.strategy)}};
       sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
+      if (e.bernoulli) sets.push_back({"diffusion.noise", YAML::Node("bernoulli")});
       train::apply_run_settings(config, sets);
       config.set({"train.seed", YAML::Node(training_seed(config.get<uint64_t>("train.seed", 0), k))});
-      const fs::path run = run_folder(o.out, st, k);
-      if (is_fine_tuned(st)) {
+      const fs::path run = run_folder(o.out, e.name, k);
+      if (e.from_supervised) {
         const train::TrainerOptions whole = train::trainer_options_from_config(config);
         Config stage1(YAML::Clone(config.root()));  // a Config shares its YAML tree when copied
         stage1.set({"train.strategy", YAML::Node("supervised")});
+        stage1.set({"diffusion.noise", YAML::Node("gaussian")});  // a supervised network has no mask to noise
         set_stage_steps(stage1, whole, /*rest=*/false);
-        const fs::path first = run_folder(o.out, st + "_stage1", k);
-        train_run(first, stage1);
+        const fs::path first = run_folder(o.out, e.name + "_stage1", k);
+        plan.push_back({first, stage1});
         set_stage_steps(config, whole, /*rest=*/true);
         config.set({"train.init_from", YAML::Node(first.string())});
       }
-      train_run(run, config);
+      plan.push_back({run, config});
     }
+  for (const PlannedRun& r : plan) train::trainer_options_from_config(r.config);
+
+  int64_t total = static_cast<int64_t>(plan.size());
+  for (const GridEntry& e : entries)
+    total += spec.train_seeds * static_cast<int64_t>(entry_samplers(e, spec.samplers).size());
+  total += static_cast<int64_t>(spec.ensemble_with.size());
+  std::vector<std::string> leakage_strategies;  // a supervised run has no mask input to diagnose
+  if (spec.leakage)
+    for (const GridEntry& e : entries)
+      if (train::strategy_info(e.strategy).diffusion) leakage_strategies.push_back(e.name);
+  total += static_cast<int64_t>(leakage_strategies.size());
+  Progress progress("experiment " + spec.name, total, "jobs");
+
+  // Train every run (skip finished ones, resume interrupted ones); a fine-tuning stage follows its supervised one.
+  for (const PlannedRun& r : plan) {
+    if (fs::exists(r.folder / "config.yaml")) require_same_settings(r.folder, r.config, spec.overrides);
+    if (!finished(r.folder)) {
+      train::TrainerOptions to = train::trainer_options_from_config(r.config);
+      to.out = r.folder;
+      const bool resume = fs::exists(r.folder / "checkpoints" / "last.ckpt");
+      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", r.folder.filename().string());
+      train::run_training(r.config, to, o.device, resume);
+    }
+    progress.advance(1, "trained " + r.folder.filename().string());
+  }
   // 2. Evaluate every strategy with every sampler (supervised once).
   ResultTable table1({"strategy", "sampler", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
   ResultTable steps({"strategy", "sampler", "step", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});
   ResultTable table4({"strategy", "step", "dice_seed_range", "hd95_seed_range"});
   ResultTable train_seeds({"strategy", "sampler", "train_seeds", "dice_mean", "dice_std", "hd95_mean", "hd95_std",
                            "dice_inference_seed_range", "hd95_inference_seed_range"});
-  for (const auto& st : spec.strategies) {
-    const std::vector<std::string> samplers = st == "supervised" ? std::vector<std::string>{"ddpm"} : spec.samplers;
-    for (const auto& sm : samplers) {
-      const std::string sampler_name = st == "supervised" ? "-" : sm;
+  for (const GridEntry& e : entries) {
+    const std::string& st = e.name;
+    const bool supervised = e.strategy == "supervised";
+    for (const auto& sm : entry_samplers(e, spec.samplers)) {
+      const std::string sampler_name = supervised ? "-" : sm;
       // Per training seed: the test-set means and the inference-seed variance at the last step.
       std::vector<double> dice, hd95, dice_range, hd95_range;
       for (int64_t k = 0; k < spec.train_seeds; ++k) {
         const fs::path run = run_folder(o.out, st, k);
-        const fs::path out = run / ("eval_test_" + (st == "supervised" ? std::string("none") : sm));
+        const fs::path out = run / ("eval_test_" + (supervised ? std::string("none") : sm));
         if (!fs::exists(out / "summary.json")) {
           eval::EvalOptions eo;
           eo.sampler.kind = diffusion::parse_sampler(sm);
@@ -237,7 +244,7 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
           auto at = [&](const std::string& column) { return per_step.number(r, column); };
           const auto step = static_cast<int64_t>(at("step"));
           steps.add({st, sampler_name, step, at("dice_mean"), at("dice_std"), at("hd95_mean"), at("hd95_std")});
-          if (sm == "ddpm" && st != "supervised") table4.add({st, step, at("dice_seed_range"), at("hd95_seed_range")});
+          if (sm == "ddpm" && !supervised) table4.add({st, step, at("dice_seed_range"), at("hd95_seed_range")});
         }
       }
       const Summary d = summarise(dice), h = summarise(hd95);
@@ -279,7 +286,7 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
     const CsvData d = read_csv(out / "leakage.csv");
     for (size_t r = 0; r < d.rows.size(); ++r) {
       const auto integer = [&](const std::string& column) { return static_cast<int64_t>(d.number(r, column)); };
-      leakage.add({d.at(r, "strategy"), integer("t"), integer("schedule_index"), d.number(r, "alpha_bar"),
+      leakage.add({st, integer("t"), integer("schedule_index"), d.number(r, "alpha_bar"),
                    d.number(r, "dice_truth_input"), d.number(r, "dice_own_prediction_input"), d.number(r, "gap"),
                    integer("n_cases")});
     }
