@@ -7,8 +7,11 @@ bash scripts/build.sh "$@"
 # them): a clang build of their few torch-free libraries, so it fits beside the main build (clang-14 is installed
 # on first use). The checkpoint fuzzer needs an instrumented LibTorch stack and runs only from scripts/fuzz.sh; its
 # committed inputs are replayed by ctest (test_fuzz) below, as are every target's.
+# Then the torch-free test suites (io, metrics) in that same ASan + UBSan build, about a minute; the whole suite
+# under the sanitizers takes most of an hour on 2 cores and runs by hand (scripts/sanitize.sh, docs/reliability.md).
 if [[ ${FUZZ_SECONDS:=10} != 0 ]]; then
   FUZZ_SECONDS=$FUZZ_SECONDS FUZZ_SKIP_MISSING=1 bash scripts/fuzz.sh torch-free -- "$@"
+  bash scripts/sanitize.sh torch-free
 fi
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j "${JOBS:-$(nproc)}"
