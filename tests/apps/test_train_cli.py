@@ -150,6 +150,22 @@ with tempfile.TemporaryDirectory() as tmp:
               p.returncode == 2 and word in p.stderr and not os.path.exists(os.path.join(tmp, "bad_opt", "log.csv")),
               (p.returncode, p.stderr[-400:]))
 
+    # A patch far larger than the images: every crop (and every inference window) is mostly padding. The run goes
+    # on, with one warning saying how many times the image's voxels each sample costs (32x32 in a 128x64 patch: 8x);
+    # infer says the same once, however many images it segments.
+    big = os.path.join(tmp, "big_patch")
+    p = subprocess.run(train_args(data, big, "--patch", "128,64", "--max-steps", "2", "--set", "train.validate_every=2"),
+                       capture_output=True, text=True, timeout=300)
+    check("train: a patch 8x the images' voxels runs, with one warning naming the sizes and the factor",
+          p.returncode == 0 and p.stderr.count("zero-padded") == 1 and "32x32" in p.stderr and "128x64" in p.stderr
+          and " 8x " in p.stderr, (p.returncode, p.stderr[-600:]))
+    p = subprocess.run([BIN, "--threads", "1", "infer", "--run", big, "--input", os.path.join(data, "imagesTr"),
+                        "--output", os.path.join(tmp, "big_patch_out"), "--steps", "1"],
+                       capture_output=True, text=True, timeout=300)
+    check("infer: the same warning once for a folder of images",
+          p.returncode == 0 and p.stderr.count("zero-padded") == 1 and " 8x " in p.stderr,
+          (p.returncode, p.stderr[-600:]))
+
     # Quality: supervised and rec_xT learn the synthetic structures far beyond an all-background model (Dice 0).
     for strategy, bound in [("supervised", 0.5), ("rec_xT", 0.5)]:
         out = os.path.join(tmp, "q_" + strategy)

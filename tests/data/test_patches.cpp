@@ -48,3 +48,13 @@ TEST(Patches, RandomCropPadsAndStaysAligned) {
   EXPECT_EQ(image.sizes().vec(), (std::vector<int64_t>{1, 8, 4}));
   EXPECT_TRUE(torch::equal(image[0].to(torch::kByte), label));  // same crop for both
 }
+
+// The voxels an image costs once padded to the patch, per axis where it is smaller: 480*512 / (108*90) for a
+// 108x90 image and a 480x512 patch; an axis larger than the patch (cut into windows) does not count.
+TEST(Patches, PaddingFactorCountsOnlyThePaddedAxes) {
+  EXPECT_DOUBLE_EQ(diffseg::data::padding_factor({108, 90}, {480, 512}), 480.0 * 512.0 / (108.0 * 90.0));
+  EXPECT_DOUBLE_EQ(diffseg::data::padding_factor({480, 512}, {480, 512}), 1.0);
+  EXPECT_DOUBLE_EQ(diffseg::data::padding_factor({1000, 64}, {480, 128}), 2.0);
+  EXPECT_DOUBLE_EQ(diffseg::data::padding_factor({24, 64, 64}, {16, 32, 32}), 1.0);
+  EXPECT_DOUBLE_EQ(diffseg::data::padding_factor({8, 64, 64}, {16, 32, 32}), 2.0);
+}

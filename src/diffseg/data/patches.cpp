@@ -37,6 +37,13 @@ void random_crop(at::Tensor& image, at::Tensor& label, const std::vector<int64_t
   label = label.contiguous();
 }
 
+double padding_factor(const std::vector<int64_t>& size, const std::vector<int64_t>& patch) {
+  double factor = 1;
+  for (size_t a = 0; a < size.size() && a < patch.size(); ++a)
+    if (size[a] > 0 && patch[a] > size[a]) factor *= static_cast<double>(patch[a]) / static_cast<double>(size[a]);
+  return factor;
+}
+
 std::vector<int64_t> window_starts(int64_t size, int64_t patch, int64_t overlap) {
   if (patch <= 0 || overlap < 0 || overlap >= patch) throw UsageError("sliding window needs 0 <= overlap < patch");
   if (size <= patch) return {0};

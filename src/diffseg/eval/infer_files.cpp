@@ -2,12 +2,14 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "diffseg/core/atomic_file.h"
 #include "diffseg/core/error.h"
 #include "diffseg/core/progress.h"
+#include "diffseg/data/patches.h"
 #include "diffseg/data/tensor_image.h"
 #include "diffseg/dist/launch_env.h"
 #include "diffseg/io/dataset.h"
@@ -67,6 +69,7 @@ InferSummary infer_files(const InferRequest& o, c10::Device device, const dist::
     spdlog::info("rank {} of {}: {} of {} input(s)", env.rank, env.world_size, mine.size(), all.size());
   InferSummary summary;
   Progress progress("infer", static_cast<int64_t>(mine.size()), "images");
+  bool warned_padding = false;  // once per command, not per image
   for (const size_t i : mine) {
     const fs::path& first = all[i].front();
     try {
@@ -76,7 +79,15 @@ InferSummary infer_files(const InferRequest& o, c10::Device device, const dist::
       const ModelInput input = to_model_grid(scan, run, o.input_kind, first.string());
       if (input.transformed) spdlog::info("{}: {}", first.filename().string(), input.description);
       else spdlog::debug("{}: {}", first.string(), input.description);
-      const CasePrediction prediction = predict_case(run, data::to_tensor(input.image).to(device), i, o.inference);
+      const at::Tensor image = data::to_tensor(input.image);
+      const std::vector<int64_t> size = image.sizes().slice(1).vec();
+      if (const double f = data::padding_factor(size, run.options.patch); f >= 4 && !warned_padding) {
+        spdlog::warn("{} ({}) is smaller than the run's data.patch ({}): each window is zero-padded to the patch, "
+                     "{:.0f}x its voxels and time; a run trained with a patch near the image size segments it that "
+                     "much faster", first.string(), fmt::join(size, "x"), fmt::join(run.options.patch, "x"), f);
+        warned_padding = true;
+      }
+      const CasePrediction prediction = predict_case(run, image.to(device), i, o.inference);
       // Probabilities go back to the scan's grid first; labels and entropy are taken there.
       const int nd = scan.spatial_dims();
       const at::Tensor p = to_scan_grid(prediction.mean_probabilities, input.image, scan);
