@@ -9,6 +9,8 @@ OUT/ablation.md (the same as a table). Uses nothing but the standard library.
 
 Usage: scripts/ablation.py DIFFSEG_BINARY OUT EXPERIMENT.yaml [EXPERIMENT.yaml ...]
 ABLATION_CELLS=after_norm_T1001,reference_T1001 runs only those cells (all four by default).
+ABLATION_SET="train.max_steps=200 train.lr.decay_steps=200" adds those --set overrides to every run (e.g. a larger
+budget than the experiment file's; give it another OUT, since finished runs with other settings are refused).
 """
 import csv
 import os
@@ -33,6 +35,8 @@ def experiment_name(path):
 def run_cell(binary, experiment, out, injection, chain):
     cmd = [binary, "-q", "experiment", "--config", experiment, "--out", out,
            "--set", f"model.time_injection={injection}", "--set", f"diffusion.num_timesteps={chain}"]
+    for setting in os.environ.get("ABLATION_SET", "").split():
+        cmd += ["--set", setting]
     start = time.time()
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
