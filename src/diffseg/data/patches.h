@@ -18,8 +18,9 @@ void random_crop(at::Tensor& image, at::Tensor& label, const std::vector<int64_t
 
 // How many times its own voxel count an image of spatial `size` costs when it is padded up to `patch` on the axes
 // where it is smaller (1 when none is): e.g. 25 for a 108×90 image and a 480×512 patch. Training crops and inference
-// windows both pay it, so train and infer warn when it is large.
+// windows both pay it, so train and infer warn once it reaches kPaddingWarningFactor.
 double padding_factor(const std::vector<int64_t>& size, const std::vector<int64_t>& patch);
+constexpr double kPaddingWarningFactor = 4;
 
 // Start indices per axis: 0, step, 2 step, ... below size - patch + 1, plus size - patch if not reached
 // (step = patch - overlap). Sizes smaller than the patch give the single start 0 (the caller pads).

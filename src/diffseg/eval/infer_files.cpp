@@ -81,7 +81,8 @@ InferSummary infer_files(const InferRequest& o, c10::Device device, const dist::
       else spdlog::debug("{}: {}", first.string(), input.description);
       const at::Tensor image = data::to_tensor(input.image);
       const std::vector<int64_t> size = image.sizes().slice(1).vec();
-      if (const double f = data::padding_factor(size, run.options.patch); f >= 4 && !warned_padding) {
+      if (const double f = data::padding_factor(size, run.options.patch);
+          f >= data::kPaddingWarningFactor && !warned_padding) {
         spdlog::warn("{} ({}) is smaller than the run's data.patch ({}): each window is zero-padded to the patch, "
                      "{:.0f}x its voxels and time; a run trained with a patch near the image size segments it that "
                      "much faster", first.string(), fmt::join(size, "x"), fmt::join(run.options.patch, "x"), f);

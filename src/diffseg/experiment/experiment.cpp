@@ -150,8 +150,13 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
   // 1. Every run's config, built and checked before anything trains (a bad combination fails now, not after hours):
   // entry × training seed k, whose train.seed is the config's + k (the data split, data.split_seed, stays the same).
   struct PlannedRun {
-    fs::path folder;
     Config config;
+    train::TrainerOptions options;  // from `config`, with out = the run folder
+  };
+  const auto planned = [](const fs::path& folder, const Config& config) {
+    PlannedRun r{config, train::trainer_options_from_config(config)};
+    r.options.out = folder;
+    return r;
   };
   std::vector<PlannedRun> plan;
   for (const GridEntry& e : entries)
@@ -171,13 +176,12 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
         stage1.set({"diffusion.noise", YAML::Node("gaussian")});  // a supervised network has no mask to noise
         set_stage_steps(stage1, whole, /*rest=*/false);
         const fs::path first = run_folder(o.out, e.name + "_stage1", k);
-        plan.push_back({first, stage1});
+        plan.push_back(planned(first, stage1));
         set_stage_steps(config, whole, /*rest=*/true);
         config.set({"train.init_from", YAML::Node(first.string())});
       }
-      plan.push_back({run, config});
+      plan.push_back(planned(run, config));
     }
-  for (const PlannedRun& r : plan) train::trainer_options_from_config(r.config);
 
   int64_t total = static_cast<int64_t>(plan.size());
   for (const GridEntry& e : entries)
@@ -192,15 +196,14 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
 
   // Train every run (skip finished ones, resume interrupted ones); a fine-tuning stage follows its supervised one.
   for (const PlannedRun& r : plan) {
-    if (fs::exists(r.folder / "config.yaml")) require_same_settings(r.folder, r.config, spec.overrides);
-    if (!finished(r.folder)) {
-      train::TrainerOptions to = train::trainer_options_from_config(r.config);
-      to.out = r.folder;
-      const bool resume = fs::exists(r.folder / "checkpoints" / "last.ckpt");
-      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", r.folder.filename().string());
-      train::run_training(r.config, to, o.device, resume);
+    const fs::path& run = r.options.out;
+    if (fs::exists(run / "config.yaml")) require_same_settings(run, r.config, spec.overrides);
+    if (!finished(run)) {
+      const bool resume = fs::exists(run / "checkpoints" / "last.ckpt");
+      spdlog::info("experiment: {} {}", resume ? "resuming" : "training", run.filename().string());
+      train::run_training(r.config, r.options, o.device, resume);
     }
-    progress.advance(1, "trained " + r.folder.filename().string());
+    progress.advance(1, "trained " + run.filename().string());
   }
   // 2. Evaluate every strategy with every sampler (supervised once).
   ResultTable table1({"strategy", "sampler", "dice_mean", "dice_std", "hd95_mean", "hd95_std"});

@@ -177,7 +177,7 @@ void Trainer::load_data() {
   if (static_cast<int>(o_.patch.size()) != first.spatial_dims)
     throw UsageError("data.patch needs " + std::to_string(first.spatial_dims) + " sizes for this dataset");
   const std::vector<int64_t> size = first.label.sizes().vec();
-  if (const double f = data::padding_factor(size, o_.patch); f >= 4)
+  if (const double f = data::padding_factor(size, o_.patch); f >= data::kPaddingWarningFactor)
     spdlog::warn("training case {} ({}) is smaller than data.patch ({}): crops are zero-padded to the patch, {:.0f}x "
                  "its voxels per sample, and inference pays the same; a data.patch near the image size is that much "
                  "faster", first.id, fmt::join(size, "x"), fmt::join(o_.patch, "x"), f);
