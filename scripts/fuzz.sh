@@ -7,7 +7,8 @@
 #   bash scripts/fuzz.sh [TARGET...] [-- CMAKE_ARG...]
 #     targets: nifti nifti_gz png dataset config checkpoint (default, and "torch-free": the five without LibTorch,
 #     which build in a few minutes). checkpoint does not compile with clang-14 against Debian's LibTorch 1.13 in
-#     C++20 (its headers use std::vector<c10::IValue> where IValue is still incomplete); give it another LibTorch; CMake arguments as for scripts/build.sh (e.g. -DCMAKE_PREFIX_PATH=...)
+#     C++20 (its headers use std::vector<c10::IValue> where IValue is still incomplete): give it another LibTorch.
+#     CMake arguments as for scripts/build.sh (e.g. -DCMAKE_PREFIX_PATH=...)
 # Environment: FUZZ_SECONDS (60 per target), FUZZ_SEED (libFuzzer's -seed; 0 = random), FUZZ_BUILD_DIR
 # (build-fuzz), JOBS (build jobs, default all cores), CLANGXX (clang++-14), FUZZ_SKIP_MISSING=1 (exit 0 with
 # "skipped: why" instead of 2 when clang or libFuzzer is not installed and cannot be).

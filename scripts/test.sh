@@ -8,7 +8,7 @@ bash scripts/build.sh "$@"
 # on first use). The checkpoint reader's libFuzzer program does not compile with clang against Debian's LibTorch
 # (docs/reliability.md); its committed inputs and seeded mutations of them run in ctest (test_fuzz) below.
 # Then the torch-free test suites (io, metrics) in that same ASan + UBSan build, about a minute; the whole suite
-# under the sanitizers takes most of an hour on 2 cores and runs by hand (scripts/sanitize.sh, docs/reliability.md).
+# under the sanitizers takes about 19 minutes on 2 cores and runs by hand (scripts/sanitize.sh, docs/reliability.md).
 if [[ ${FUZZ_SECONDS:=10} != 0 ]]; then
   FUZZ_SECONDS=$FUZZ_SECONDS FUZZ_SKIP_MISSING=1 bash scripts/fuzz.sh torch-free -- "$@"
   bash scripts/sanitize.sh torch-free
