@@ -117,6 +117,22 @@ with tempfile.TemporaryDirectory() as tmp:
         meta = json.loads(info) if rc2 == 0 else {}
         check("muscle_us: label PNG 512x480 with values {0, 1}",
               meta.get("size", [0])[:2] == [512, 480] and meta.get("max") == 1, info)
+    # Resampled to 4-pixel spacing, the images become NIfTI and so must the labels: a PNG label would drop the spacing
+    # and no longer match its image (the loader refuses such a pair).
+    out = os.path.join(tmp, "muscle_4px")
+    rc, so, se = run("prepare", "--dataset", "muscle_us", "--raw", raw, "--out", out,
+                     "--set", "preprocess.spacing_xyz=[4,4,1]")
+    check("muscle_us at 4-pixel spacing: exit 0", rc == 0, se)
+    if rc == 0:
+        ip, lp = entry_path(out, dataset(out)["training"][0])
+        img, lab = nib.load(ip), nib.load(lp)
+        check("muscle_us at 4-pixel spacing: image and label NIfTI 128x120, spacing 4, same affine",
+              lp.endswith(".nii.gz") and img.shape[:2] == lab.shape[:2] == (128, 120)
+              and np.allclose(lab.affine, img.affine) and np.allclose(lab.header.get_zooms()[:2], (4, 4)),
+              (lp, img.shape, lab.shape, lab.affine))
+        check("muscle_us at 4-pixel spacing: label is the mask block-resampled (nearest), values {0, 1}",
+              set(np.unique(np.asarray(lab.dataobj)).tolist()) == {0, 1}
+              and abs(float(np.asarray(lab.dataobj).mean()) - 0.219) < 0.01, np.asarray(lab.dataobj).mean())
 
     # ---- AMOS 2022: amos22/dataset.json + imagesTr/labelsTr/imagesVa/labelsVa; CT = id <= 500
     raw = os.path.join(tmp, "amos_raw")

@@ -37,6 +37,27 @@ TEST(Png, IntegerLabelMapsOfOtherTypesAreWritten) {
   EXPECT_THROW(write_png(dir / "bad.png", bad), diffseg::UsageError);
 }
 
+// A PNG has no spacing or origin: writing a resampled or shifted image as PNG would silently change where its pixels
+// are, so it is refused and no file is left behind.
+TEST(Png, GeometryAPngCannotHoldIsRefusedNotDropped) {
+  TempDir dir;
+  Image im(Size{4, 3, 1, 1}, 2, DType::uint8);
+  Geometry resampled;
+  resampled.spacing = {4.0, 4.0, 1.0};
+  Geometry shifted;
+  shifted.origin = {64.0, 0.0, 0.0};
+  for (const Geometry& g : {resampled, shifted}) {
+    im.set_geometry(g);
+    EXPECT_FALSE(png_holds_geometry(g));
+    EXPECT_THROW(write_png(dir / "label.png", im), diffseg::UsageError);
+    EXPECT_FALSE(std::filesystem::exists(dir / "label.png"));
+  }
+  im.set_geometry(Geometry{});
+  EXPECT_TRUE(png_holds_geometry(Geometry{}));
+  write_png(dir / "label.png", im);
+  EXPECT_TRUE(std::filesystem::exists(dir / "label.png"));
+}
+
 // The shared sample: 512 wide x 480 high greyscale ultrasound image, and its RGBA 0/255 mask (21.9 % foreground).
 TEST(Png, ReadsSharedMuscleUltrasoundSample) {
   const std::string root = std::string(DIFFSEG_FIXTURES_DIR) + "/muscle_us";

@@ -13,7 +13,9 @@ namespace diffseg::io {
 Image read_png(const std::filesystem::path& path);
 
 // Writes a 2D single-channel image as 8-bit (uint8) or 16-bit (uint16, or other integer types whose values fit),
-// or a 3-channel uint8 image as RGB (figures: overlays, uncertainty maps).
+// or a 3-channel uint8 image as RGB (figures: overlays, uncertainty maps). UsageError naming the file for an image
+// whose geometry a PNG cannot hold (spacing other than 1, origin other than 0, rotated axes): write NIfTI instead.
+bool png_holds_geometry(const Geometry& geometry);
 void write_png(const std::filesystem::path& path, const Image& image);
 
 }  // namespace diffseg::io

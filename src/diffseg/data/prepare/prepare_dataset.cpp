@@ -21,6 +21,7 @@
 #include "diffseg/data/tensor_image.h"
 #include "diffseg/io/case_loader.h"
 #include "diffseg/io/image_file.h"
+#include "diffseg/io/png.h"
 
 namespace diffseg::data {
 namespace fs = std::filesystem;
@@ -28,9 +29,10 @@ using nlohmann::json;
 
 namespace {
 
-// A 2D single-channel image of whole numbers in 0..255 stays a PNG; everything else becomes float32 NIfTI.
+// A 2D single-channel image of whole numbers in 0..255 on the pixel grid (spacing 1, origin 0: no resampling) stays
+// a PNG; everything else becomes float32 NIfTI.
 bool fits_png(const io::Image& image) {
-  if (image.spatial_dims() != 2 || image.size().channels != 1) return false;
+  if (image.spatial_dims() != 2 || image.size().channels != 1 || !io::png_holds_geometry(image.geometry())) return false;
   const at::Tensor t = to_tensor(image);
   return t.min().item<double>() >= 0 && t.max().item<double>() <= 255 && torch::equal(t, t.round());
 }
@@ -89,7 +91,9 @@ PreparedCase prepare_case(const DatasetRecipe& recipe, const io::Dataset& raw_da
   p.image = fs::path("images") / (raw.id + (png ? ".png" : ".nii.gz"));
   io::write_image(out / p.image, png ? c.image.cast(io::DType::uint8) : c.image);
   if (!c.label.empty()) {
-    p.label = fs::path("labels") / (raw.id + (p.spatial_dims == 2 ? ".png" : ".nii.gz"));
+    // The label has the image's geometry, so it is a PNG exactly when the image's geometry fits one.
+    const bool png_label = p.spatial_dims == 2 && io::png_holds_geometry(c.label.geometry());
+    p.label = fs::path("labels") / (raw.id + (png_label ? ".png" : ".nii.gz"));
     io::write_image(out / p.label, c.label);
     const at::Tensor counts =
         torch::bincount(to_tensor(c.label).flatten().to(torch::kLong), {}, static_cast<int64_t>(recipe.class_names.size()));
