@@ -18,11 +18,20 @@ struct ExperimentCmdOptions {
   std::string config, out, device = "cpu";
   int64_t train_seeds = 0;  // 0: as the experiment file says
   std::vector<std::string> overrides;
+  bool check = false;
 };
 
 void print_file(const fs::path& p) {
   std::ifstream in(p);
   if (in) std::cout << in.rdbuf() << "\n";
+}
+
+experiment::ExperimentSpec load_spec(const std::string& spec_path, int64_t train_seeds,
+                                     const std::vector<std::string>& overrides) {
+  experiment::ExperimentSpec spec = experiment::load_experiment(spec_path);
+  if (train_seeds > 0) spec.train_seeds = train_seeds;
+  for (const Setting& s : parse_settings(overrides)) spec.overrides.push_back(s);  // after the file's: they win
+  return spec;
 }
 
 }  // namespace
@@ -31,9 +40,7 @@ int run_experiment_and_report(const std::string& spec_path, const std::string& o
                               int64_t train_seeds, const std::vector<std::string>& overrides,
                               const GlobalOptions& global) {
   const int threads = set_threads(global.threads);
-  experiment::ExperimentSpec spec = experiment::load_experiment(spec_path);
-  if (train_seeds > 0) spec.train_seeds = train_seeds;
-  for (const Setting& s : parse_settings(overrides)) spec.overrides.push_back(s);  // after the file's: they win
+  const experiment::ExperimentSpec spec = load_spec(spec_path, train_seeds, overrides);
   experiment::ExperimentOptions eo;
   eo.out = out_arg.empty() ? fs::path("runs") / spec.name : fs::path(out_arg);
   eo.device = parse_device(device);
@@ -61,8 +68,17 @@ void add_experiment_command(CLI::App& app, const GlobalOptions& global, Action& 
       ->check(CLI::PositiveNumber);
   cmd->add_option("--set", o->overrides,
                   "run-config setting for every run, after the file's overrides (e.g. --set preset=diffseg)");
+  cmd->add_flag("--check", o->check,
+               "build and check every run's config (presets, overrides, grid entries) and exit: no training, no data "
+               "read, nothing written");
   cmd->callback([&run, o, &global] {
     run = [o, &global] {
+      if (o->check) {
+        const experiment::ExperimentSpec spec = load_spec(o->config, o->train_seeds, o->overrides);
+        const int64_t runs = experiment::check_experiment(spec);
+        std::cout << "experiment " << spec.name << ": " << runs << " run configs built and checked\n";
+        return 0;
+      }
       return run_experiment_and_report(o->config, o->out, o->device, o->train_seeds, o->overrides, global);
     };
   });

@@ -19,6 +19,7 @@
 #include "diffseg/eval/leakage.h"
 #include "diffseg/experiment/grid_entry.h"
 #include "diffseg/experiment/table2.h"
+#include "diffseg/model/model_config.h"
 #include "diffseg/train/run_config_keys.h"
 #include "diffseg/train/strategy_registry.h"
 #include "diffseg/train/trainer.h"
@@ -129,6 +130,66 @@ ExperimentSpec load_experiment(const fs::path& yaml) {
   return s;
 }
 
+namespace {
+
+// Every run's config, built and checked before anything trains (a bad combination fails now, not after hours):
+// entry × training seed k, whose train.seed is the config's + k (the data split, data.split_seed, stays the same).
+// Nothing is read or written: the runs go to `out`, the data is `data`.
+struct PlannedRun {
+  Config config;
+  train::TrainerOptions options;  // from `config`, with out = the run folder
+};
+
+std::vector<PlannedRun> plan_runs(const ExperimentSpec& spec, const std::vector<GridEntry>& entries,
+                                  const fs::path& out, const fs::path& data) {
+  const auto planned = [](const fs::path& folder, const Config& config) {
+    PlannedRun r{config, train::trainer_options_from_config(config)};
+    r.options.out = folder;
+    // The network's settings too (the trainer builds it only when its run starts).
+    const train::NetworkInputs inputs = train::network_inputs(r.options.strategy, config.require<int64_t>("data.num_classes"));
+    (void)model::unet_options_from_config(config, inputs.mask_channels, inputs.time_conditioning);
+    return r;
+  };
+  std::vector<PlannedRun> plan;
+  for (const GridEntry& e : entries)
+    for (int64_t k = 0; k < spec.train_seeds; ++k) {
+      Config config = Config::load(spec.config);
+      std::vector<Setting> sets{{"data.path", YAML::Node(data.string())},
+                                {"train.strategy", YAML::Node(e.strategy)}};
+      sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
+      if (e.bernoulli) sets.push_back({"diffusion.noise", YAML::Node("bernoulli")});
+      train::apply_run_settings(config, sets);
+      config.set({"train.seed", YAML::Node(training_seed(config.get<uint64_t>("train.seed", 0), k))});
+      const fs::path run = run_folder(out, e.name, k);
+      if (e.from_supervised) {
+        const train::TrainerOptions whole = train::trainer_options_from_config(config);
+        Config stage1(YAML::Clone(config.root()));  // a Config shares its YAML tree when copied
+        stage1.set({"train.strategy", YAML::Node("supervised")});
+        stage1.set({"diffusion.noise", YAML::Node("gaussian")});  // a supervised network has no mask to noise
+        set_stage_steps(stage1, whole, /*rest=*/false);
+        const fs::path first = run_folder(out, e.name + "_stage1", k);
+        plan.push_back(planned(first, stage1));
+        set_stage_steps(config, whole, /*rest=*/true);
+        config.set({"train.init_from", YAML::Node(first.string())});
+      }
+      plan.push_back(planned(run, config));
+    }
+  return plan;
+}
+
+std::vector<GridEntry> grid_entries(const ExperimentSpec& spec) {
+  std::vector<GridEntry> entries;
+  for (const auto& st : spec.strategies) entries.push_back(parse_grid_entry(st));
+  return entries;
+}
+
+}  // namespace
+
+int64_t check_experiment(const ExperimentSpec& spec) {
+  const fs::path out = fs::path("runs") / spec.name;
+  return static_cast<int64_t>(plan_runs(spec, grid_entries(spec), out, spec.data.empty() ? out / "data" : spec.data).size());
+}
+
 fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) {
   ensure_directory(o.out / "results");
   fs::path data = spec.data;
@@ -144,44 +205,8 @@ fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) 
       data::write_synthetic_dataset(data, so);
     }
   }
-  std::vector<GridEntry> entries;
-  for (const auto& st : spec.strategies) entries.push_back(parse_grid_entry(st));
-
-  // 1. Every run's config, built and checked before anything trains (a bad combination fails now, not after hours):
-  // entry × training seed k, whose train.seed is the config's + k (the data split, data.split_seed, stays the same).
-  struct PlannedRun {
-    Config config;
-    train::TrainerOptions options;  // from `config`, with out = the run folder
-  };
-  const auto planned = [](const fs::path& folder, const Config& config) {
-    PlannedRun r{config, train::trainer_options_from_config(config)};
-    r.options.out = folder;
-    return r;
-  };
-  std::vector<PlannedRun> plan;
-  for (const GridEntry& e : entries)
-    for (int64_t k = 0; k < spec.train_seeds; ++k) {
-      Config config = Config::load(spec.config);
-      std::vector<Setting> sets{{"data.path", YAML::Node(data.string())},
-                                {"train.strategy", YAML::Node(e.strategy)}};
-      sets.insert(sets.end(), spec.overrides.begin(), spec.overrides.end());
-      if (e.bernoulli) sets.push_back({"diffusion.noise", YAML::Node("bernoulli")});
-      train::apply_run_settings(config, sets);
-      config.set({"train.seed", YAML::Node(training_seed(config.get<uint64_t>("train.seed", 0), k))});
-      const fs::path run = run_folder(o.out, e.name, k);
-      if (e.from_supervised) {
-        const train::TrainerOptions whole = train::trainer_options_from_config(config);
-        Config stage1(YAML::Clone(config.root()));  // a Config shares its YAML tree when copied
-        stage1.set({"train.strategy", YAML::Node("supervised")});
-        stage1.set({"diffusion.noise", YAML::Node("gaussian")});  // a supervised network has no mask to noise
-        set_stage_steps(stage1, whole, /*rest=*/false);
-        const fs::path first = run_folder(o.out, e.name + "_stage1", k);
-        plan.push_back(planned(first, stage1));
-        set_stage_steps(config, whole, /*rest=*/true);
-        config.set({"train.init_from", YAML::Node(first.string())});
-      }
-      plan.push_back(planned(run, config));
-    }
+  const std::vector<GridEntry> entries = grid_entries(spec);
+  const std::vector<PlannedRun> plan = plan_runs(spec, entries, o.out, data);
 
   int64_t total = static_cast<int64_t>(plan.size());
   for (const GridEntry& e : entries)

@@ -45,6 +45,11 @@ struct ExperimentOptions {
   int threads = 0;
 };
 
+// Builds and checks every run's config (presets, overrides, grid entries, training seeds) as run_experiment would,
+// without training, reading the data or writing anything; returns the number of runs. UsageError or InputError
+// naming the setting for the first run that would fail. `diffseg experiment --check`.
+int64_t check_experiment(const ExperimentSpec& spec);
+
 // Runs everything not yet done; returns the path of results/table1.md.
 std::filesystem::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& options);
 
