@@ -146,7 +146,8 @@ std::vector<PlannedRun> plan_runs(const ExperimentSpec& spec, const std::vector<
     PlannedRun r{config, train::trainer_options_from_config(config)};
     r.options.out = folder;
     // The network's settings too (the trainer builds it only when its run starts).
-    const train::NetworkInputs inputs = train::network_inputs(r.options.strategy, config.require<int64_t>("data.num_classes"));
+    const train::NetworkInputs inputs =
+        train::network_inputs(r.options.strategy, config.require<int64_t>("data.num_classes"));
     (void)model::unet_options_from_config(config, inputs.mask_channels, inputs.time_conditioning);
     return r;
   };
@@ -187,7 +188,8 @@ std::vector<GridEntry> grid_entries(const ExperimentSpec& spec) {
 
 int64_t check_experiment(const ExperimentSpec& spec) {
   const fs::path out = fs::path("runs") / spec.name;
-  return static_cast<int64_t>(plan_runs(spec, grid_entries(spec), out, spec.data.empty() ? out / "data" : spec.data).size());
+  const fs::path data = spec.data.empty() ? out / "data" : spec.data;
+  return static_cast<int64_t>(plan_runs(spec, grid_entries(spec), out, data).size());
 }
 
 fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) {

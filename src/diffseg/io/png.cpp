@@ -154,14 +154,14 @@ Image read_png(const fs::path& path) {
 bool png_holds_geometry(const Geometry& geometry) { return geometry.approx_equal(Geometry{}); }
 
 void write_png(const fs::path& path, const Image& image) {
+  const bool rgb = image.size().channels == 3 && image.dtype() == DType::uint8;
+  if (image.spatial_dims() != 2 || (image.size().channels != 1 && !rgb))
+    throw UsageError(path.string() + ": PNG holds 2D single-channel images (or 3-channel uint8 colour) only");
   // Dropping the geometry would leave a file that no longer maps pixels to the patient (and no longer matches the
   // image it was derived from), so it is refused rather than lost.
   if (!png_holds_geometry(image.geometry()))
     throw UsageError(path.string() + ": a PNG cannot store this image's geometry (" + image.geometry().describe() +
                      "); write it as NIfTI (.nii.gz)");
-  const bool rgb = image.size().channels == 3 && image.dtype() == DType::uint8;
-  if (image.spatial_dims() != 2 || (image.size().channels != 1 && !rgb))
-    throw UsageError(path.string() + ": PNG holds 2D single-channel images (or 3-channel uint8 colour) only");
   // Choose 8 or 16 bits from the values, so label maps of any integer type can be saved.
   Image pixels;
   std::vector<uint8_t> interleaved;  // colour: the Image's channel planes become RGB triplets

@@ -32,7 +32,8 @@ namespace {
 // A 2D single-channel image of whole numbers in 0..255 on the pixel grid (spacing 1, origin 0: no resampling) stays
 // a PNG; everything else becomes float32 NIfTI.
 bool fits_png(const io::Image& image) {
-  if (image.spatial_dims() != 2 || image.size().channels != 1 || !io::png_holds_geometry(image.geometry())) return false;
+  if (image.spatial_dims() != 2 || image.size().channels != 1) return false;
+  if (!io::png_holds_geometry(image.geometry())) return false;
   const at::Tensor t = to_tensor(image);
   return t.min().item<double>() >= 0 && t.max().item<double>() <= 255 && torch::equal(t, t.round());
 }
