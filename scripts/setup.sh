@@ -11,6 +11,7 @@ packages=(
   libgloo-dev                                # headers of the Gloo backend LibTorch ships (distributed training)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-scipy python3-nibabel python3-torch   # independent references for the tests
+  python3-yaml                               # a test reads the shipped experiment files to count their runs
   chromium                                   # renders the HTML report in a test
   libjs-d3                                   # D3 (SVG charts), inlined into the HTML report at build time
 )
