@@ -26,7 +26,7 @@ std::string default_experiment() {
 
 void add_demo_command(CLI::App& app, const GlobalOptions& global, Action& run) {
   auto o = std::make_shared<DemoOptions>();
-  CLI::App* cmd = app.add_subcommand("demo", "Run the strategy comparison on built-in synthetic data (about 3 min on 2 CPU cores)");
+  CLI::App* cmd = app.add_subcommand("demo", "Run the strategy comparison on built-in synthetic data (3 to 4 min on 2 CPU cores)");
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
   cmd->add_option("--experiment", o->experiment,
                   "experiment file to run (default: experiments/synthetic.yaml here, else in the source tree)");
