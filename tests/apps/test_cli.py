@@ -12,6 +12,7 @@ import tempfile
 
 import nibabel as nib
 import numpy as np
+import yaml
 
 BIN = os.path.abspath(sys.argv[1])
 results = []
@@ -147,7 +148,6 @@ with tempfile.TemporaryDirectory() as tmp:
     # Every shipped experiment file (and each paper preset both ways) builds and checks all its run configs, without
     # training or writing anything. The count is recomputed here from the file: one run per grid entry and training
     # seed, two for an entry fine-tuned from a supervised stage.
-    import yaml
     experiments = os.path.join(os.path.dirname(configs), "experiments")
     cwd_before = set(os.listdir(tmp))
     for name in sorted(os.listdir(experiments)):

@@ -178,6 +178,11 @@ std::vector<PlannedRun> plan_runs(const ExperimentSpec& spec, const std::vector<
   return plan;
 }
 
+// The dataset the runs read: the file's data.path, else the synthetic data generated into OUT/data.
+fs::path data_folder(const ExperimentSpec& spec, const fs::path& out) {
+  return spec.data.empty() ? out / "data" : spec.data;
+}
+
 std::vector<GridEntry> grid_entries(const ExperimentSpec& spec) {
   std::vector<GridEntry> entries;
   for (const auto& st : spec.strategies) entries.push_back(parse_grid_entry(st));
@@ -188,24 +193,20 @@ std::vector<GridEntry> grid_entries(const ExperimentSpec& spec) {
 
 int64_t check_experiment(const ExperimentSpec& spec) {
   const fs::path out = fs::path("runs") / spec.name;
-  const fs::path data = spec.data.empty() ? out / "data" : spec.data;
-  return static_cast<int64_t>(plan_runs(spec, grid_entries(spec), out, data).size());
+  return static_cast<int64_t>(plan_runs(spec, grid_entries(spec), out, data_folder(spec, out)).size());
 }
 
 fs::path run_experiment(const ExperimentSpec& spec, const ExperimentOptions& o) {
   ensure_directory(o.out / "results");
-  fs::path data = spec.data;
-  if (data.empty()) {
-    data = o.out / "data";
-    if (!fs::exists(data / "dataset.json")) {
-      data::SyntheticOptions so;
-      so.dims = spec.synthetic_dims;
-      so.cases = spec.synthetic_cases;
-      so.foreground_classes = spec.synthetic_classes;
-      for (size_t a = 0; a < spec.synthetic_size.size() && a < 3; ++a) so.size[a] = spec.synthetic_size[a];
-      so.seed = spec.synthetic_seed;
-      data::write_synthetic_dataset(data, so);
-    }
+  const fs::path data = data_folder(spec, o.out);
+  if (spec.data.empty() && !fs::exists(data / "dataset.json")) {
+    data::SyntheticOptions so;
+    so.dims = spec.synthetic_dims;
+    so.cases = spec.synthetic_cases;
+    so.foreground_classes = spec.synthetic_classes;
+    for (size_t a = 0; a < spec.synthetic_size.size() && a < 3; ++a) so.size[a] = spec.synthetic_size[a];
+    so.seed = spec.synthetic_seed;
+    data::write_synthetic_dataset(data, so);
   }
   const std::vector<GridEntry> entries = grid_entries(spec);
   const std::vector<PlannedRun> plan = plan_runs(spec, entries, o.out, data);
